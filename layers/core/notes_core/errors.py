@@ -1,0 +1,66 @@
+"""Domain exceptions: what went wrong, in the product's own terms.
+
+They carry no HTTP status: notes_core.http maps each class to a status and an RFC 9457 problem type
+in one table, so the mapping lives in exactly one place.
+"""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a client caused or must be told about."""
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class MalformedRequest(DomainError):
+    """The request cannot be read at all (malformed JSON, bad cursor, bad header)."""
+
+
+class InvalidInput(DomainError):
+    """The request was read but its content breaks a rule (unknown field, too long, weak password)."""
+
+    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail, errors=errors or [])
+
+
+class WeakPassword(InvalidInput):
+    """The password does not meet the user pool's password policy."""
+
+    def __init__(self, detail: str, pointer: str = "/password") -> None:
+        super().__init__(detail, errors=[{"pointer": pointer, "detail": detail}])
+
+
+class UnsupportedMediaType(DomainError):
+    """The body's content type is not one this route accepts."""
+
+
+class PayloadTooLarge(DomainError):
+    """The body or the declared upload is larger than the limit."""
+
+
+class NotAuthenticated(DomainError):
+    """Wrong credentials, or a token that is no longer accepted (signed out, account deleted)."""
+
+
+class UserNotConfirmed(DomainError):
+    """The account exists but its email address was never confirmed."""
+
+
+class NotFound(DomainError):
+    """No such resource for this caller (another user's resource looks the same as none)."""
+
+
+class AlreadyExists(DomainError):
+    """The resource exists already with other content (an email taken, a note id reused)."""
+
+
+class InvalidCode(DomainError):
+    """A confirmation or reset code is wrong or has expired."""
+
+
+class RateLimited(DomainError):
+    """Too many attempts; the client should wait before trying again."""

@@ -1,0 +1,158 @@
+"""HTTP edge shared by every API function: read requests, shape responses, map errors.
+
+This is the one place where domain exceptions become HTTP statuses and RFC 9457 problem documents.
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ValidationError
+
+from notes_core import errors
+from notes_core.caller import Caller
+from notes_core.observability import logger, metrics, tracer
+
+MAX_BODY_BYTES = 5 * 1024 * 1024  # Lambda payloads stop at 6 MB; refuse bodies before that.
+PROBLEM_TYPE_BASE = "https://notes-sync.dev/problems/"
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"
+
+Response = dict[str, Any]
+Handler = Callable[[APIGatewayProxyEventV2, LambdaContext], Response]
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], Response]
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    status: int
+    slug: str
+    title: str
+
+
+# Every domain error a client can meet, with the status and problem type it is answered with.
+PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
+    errors.MalformedRequest: ProblemKind(400, "malformed-request", "The request could not be read"),
+    errors.InvalidCode: ProblemKind(400, "invalid-code", "The code is wrong or has expired"),
+    errors.NotAuthenticated: ProblemKind(401, "unauthorized", "Not authenticated"),
+    errors.UserNotConfirmed: ProblemKind(403, "user-not-confirmed", "The email address is not confirmed"),
+    errors.NotFound: ProblemKind(404, "not-found", "Not found"),
+    errors.AlreadyExists: ProblemKind(409, "already-exists", "It exists already"),
+    errors.PayloadTooLarge: ProblemKind(413, "payload-too-large", "Too large"),
+    errors.UnsupportedMediaType: ProblemKind(415, "unsupported-media-type", "Unsupported media type"),
+    errors.InvalidInput: ProblemKind(422, "validation-error", "The request is not valid"),
+    errors.RateLimited: ProblemKind(429, "too-many-requests", "Too many attempts"),
+}
+INTERNAL_ERROR = ProblemKind(500, "internal-error", "Internal error")
+
+
+def json_body[Body: BaseModel](event: APIGatewayProxyEventV2, model: type[Body]) -> Body:
+    """Parse and validate the JSON body; unknown or server-owned fields are refused by the model."""
+    content_type = (event.headers.get("content-type") or JSON).split(";")[0].strip().lower()
+    if content_type != JSON and not content_type.endswith("+json"):
+        raise errors.UnsupportedMediaType(f"Send the body as {JSON}, not {content_type}.")
+    body = event.decoded_body or ""
+    if len(body.encode()) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    if not body.strip():
+        raise errors.MalformedRequest("A JSON body is required.")
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def validation_error(exc: ValidationError) -> errors.DomainError:
+    """Turn pydantic's report into a problem: unreadable JSON is 400, anything else 422."""
+    if any(error["type"] == "json_invalid" for error in exc.errors()):
+        return errors.MalformedRequest("The body is not valid JSON.")
+    details = [
+        {
+            "pointer": "/" + "/".join(str(part) for part in error["loc"]),
+            "detail": "unknown or server-owned field" if error["type"] == "extra_forbidden" else error["msg"],
+        }
+        for error in exc.errors(include_url=False)
+    ]
+    return errors.InvalidInput("The request body is not valid.", errors=details)
+
+
+def caller(event: APIGatewayProxyEventV2) -> Caller:
+    """The user behind an authorized route. Only access tokens are accepted, as in the authorizer."""
+    claims = event.request_context.authorizer.jwt_claim or {}
+    if claims.get("token_use") != "access" or not claims.get("sub"):
+        raise errors.NotAuthenticated("An access token is required.")
+    authorization = event.headers.get("authorization") or ""
+    token = authorization.removeprefix("Bearer ").strip()
+    return Caller(
+        user_id=claims["sub"],
+        username=claims.get("username") or claims["sub"],
+        issued_at=int(claims.get("iat", 0)),
+        access_token=token,
+    )
+
+
+def respond(status: int, body: BaseModel | None = None, headers: Mapping[str, str] | None = None) -> Response:
+    """A Lambda proxy response with a JSON body (or none)."""
+    response: Response = {"statusCode": status, "headers": dict(headers or {})}
+    if body is not None:
+        response["headers"]["content-type"] = JSON
+        response["body"] = body.model_dump_json()
+    return response
+
+
+def problem(kind: ProblemKind, detail: str, extensions: Mapping[str, Any] | None = None) -> Response:
+    """An RFC 9457 problem response."""
+    document = {"type": PROBLEM_TYPE_BASE + kind.slug, "title": kind.title, "status": kind.status, "detail": detail}
+    document.update(extensions or {})
+    return {
+        "statusCode": kind.status,
+        "headers": {"content-type": PROBLEM_JSON},
+        "body": json.dumps(document, default=_json_default),
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def problem_for(exc: errors.DomainError) -> Response:
+    """The problem response for a domain error: the single status mapping of the API."""
+    kind = next(PROBLEMS[cls] for cls in type(exc).__mro__ if cls in PROBLEMS)
+    return problem(kind, exc.detail, exc.extensions)
+
+
+def problem_responses(handler: Handler) -> Handler:
+    """Answer domain errors with their problem document and anything unexpected with a bare 500."""
+
+    @wraps(handler)
+    def wrapper(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+        try:
+            return handler(event, context)
+        except errors.DomainError as exc:
+            logger.info("request refused", extra={"problem": type(exc).__name__, "detail": exc.detail})
+            return problem_for(exc)
+        except Exception:
+            logger.exception("unhandled error")
+            return problem(INTERNAL_ERROR, "Something went wrong on our side; the request can be retried.")
+
+    return wrapper
+
+
+def api_handler(handler: Handler) -> LambdaHandler:
+    """Make an API function's handler: it receives the typed HTTP API event and returns a response.
+
+    Wraps it, outermost first as Powertools documents: the logger (correlation id from the HTTP
+    request id), metrics (with the cold-start metric), the tracer, the typed event, and the
+    mapping of errors to problem responses.
+    """
+    typed: LambdaHandler = event_source(data_class=APIGatewayProxyEventV2)(problem_responses(handler))
+    traced = tracer.capture_lambda_handler(typed, capture_response=False)
+    measured = metrics.log_metrics(traced, capture_cold_start_metric=True)
+    return logger.inject_lambda_context(measured, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

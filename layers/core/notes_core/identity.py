@@ -1,0 +1,125 @@
+"""Data access to the Cognito user pool; Cognito's error codes become domain exceptions here.
+
+The public flows (sign-up, sign-in, codes, refresh) use the app client's unauthenticated APIs and
+need no IAM permission; only admin reads use the pool id.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.exceptions import ClientError
+
+from notes_core import errors
+from notes_core.config import IdentitySettings, load_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp.type_defs import AuthenticationResultTypeTypeDef
+
+_settings = load_settings(IdentitySettings)
+_cognito = boto3.client("cognito-idp")
+
+# Cognito's error codes, in the product's terms. Each flow may narrow these further (the auth
+# service hides whether an email exists where that would enumerate users).
+_TRANSLATIONS: dict[str, type[errors.DomainError]] = {
+    "NotAuthorizedException": errors.NotAuthenticated,
+    "UserNotFoundException": errors.NotFound,
+    "UserNotConfirmedException": errors.UserNotConfirmed,
+    "UsernameExistsException": errors.AlreadyExists,
+    "AliasExistsException": errors.AlreadyExists,
+    "InvalidPasswordException": errors.WeakPassword,
+    "InvalidParameterException": errors.InvalidInput,
+    "CodeMismatchException": errors.InvalidCode,
+    "ExpiredCodeException": errors.InvalidCode,
+    "TooManyRequestsException": errors.RateLimited,
+    "LimitExceededException": errors.RateLimited,
+    "TooManyFailedAttemptsException": errors.RateLimited,
+    "CodeDeliveryFailureException": errors.RateLimited,
+}
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        domain_error = _TRANSLATIONS.get(code)
+        if domain_error is None:
+            raise
+        raise domain_error(exc.response["Error"].get("Message") or code) from None
+
+
+def sign_up(email: str, password: str, full_name: str) -> tuple[str, bool]:
+    """Register a user; returns (user id, confirmed)."""
+    with _translated():
+        reply = _cognito.sign_up(
+            ClientId=_settings.user_pool_client_id,
+            Username=email,
+            Password=password,
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "name", "Value": full_name}],
+        )
+    return reply["UserSub"], reply["UserConfirmed"]
+
+
+def confirm_sign_up(email: str, code: str) -> None:
+    with _translated():
+        _cognito.confirm_sign_up(ClientId=_settings.user_pool_client_id, Username=email, ConfirmationCode=code)
+
+
+def resend_confirmation_code(email: str) -> None:
+    with _translated():
+        _cognito.resend_confirmation_code(ClientId=_settings.user_pool_client_id, Username=email)
+
+
+def password_sign_in(email: str, password: str) -> "AuthenticationResultTypeTypeDef":
+    """The AuthenticationResult of a USER_PASSWORD_AUTH sign-in."""
+    with _translated():
+        reply = _cognito.initiate_auth(
+            ClientId=_settings.user_pool_client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )
+    if "AuthenticationResult" not in reply:
+        # A challenge (new password, MFA) this API does not offer: the pool is configured without.
+        raise errors.NotAuthenticated(f"Sign-in needs the {reply.get('ChallengeName')} challenge.")
+    return reply["AuthenticationResult"]
+
+
+def refresh_sign_in(refresh_token: str) -> "AuthenticationResultTypeTypeDef":
+    """The AuthenticationResult of a REFRESH_TOKEN_AUTH sign-in."""
+    with _translated():
+        reply = _cognito.initiate_auth(
+            ClientId=_settings.user_pool_client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": refresh_token},
+        )
+    return reply["AuthenticationResult"]
+
+
+def forgot_password(email: str) -> None:
+    with _translated():
+        _cognito.forgot_password(ClientId=_settings.user_pool_client_id, Username=email)
+
+
+def confirm_forgot_password(email: str, code: str, new_password: str) -> None:
+    with _translated():
+        _cognito.confirm_forgot_password(
+            ClientId=_settings.user_pool_client_id, Username=email, ConfirmationCode=code, Password=new_password
+        )
+
+
+def global_sign_out(access_token: str) -> None:
+    """Revoke every refresh token of the token's user."""
+    with _translated():
+        _cognito.global_sign_out(AccessToken=access_token)
+
+
+def get_user(username: str) -> tuple[dict[str, str], datetime]:
+    """A user's attributes (name -> value) and creation time."""
+    with _translated():
+        reply = _cognito.admin_get_user(UserPoolId=_settings.user_pool_id, Username=username)
+    attributes = {attribute["Name"]: attribute["Value"] for attribute in reply.get("UserAttributes", [])}
+    return attributes, reply["UserCreateDate"]

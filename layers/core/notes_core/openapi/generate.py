@@ -1,0 +1,243 @@
+"""Generate the OpenAPI 3.1 document from the operations below and notes_core's pydantic models.
+
+`python -m notes_core.openapi.generate` rewrites openapi.json; a unit test fails when the committed
+file differs from what this produces, and another when these operations and template.yaml's routes
+differ, so the document cannot drift from the code or the deployed API.
+"""
+
+import json
+import sys
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from notes_core.http import PROBLEM_TYPE_BASE
+from notes_core.models import account as account_models
+from notes_core.models import auth as auth_models
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str  # path, query or header
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    status: int
+    request: type[BaseModel] | None = None
+    reply: type[BaseModel] | None = None
+    public: bool = False
+    problems: tuple[int, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    reply_headers: tuple[str, ...] = ()
+
+
+_BODY_PROBLEMS = (400, 413, 415, 422)
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "POST",
+        "/v1/auth/sign-up",
+        "Register a user; a confirmation code is emailed",
+        201,
+        auth_models.SignUpRequest,
+        auth_models.SignUpReply,
+        public=True,
+        problems=(*_BODY_PROBLEMS, 409, 429),
+    ),
+    Operation(
+        "POST",
+        "/v1/auth/confirm",
+        "Confirm a sign-up with the emailed code",
+        204,
+        auth_models.ConfirmSignUpRequest,
+        public=True,
+        problems=(*_BODY_PROBLEMS, 429),
+    ),
+    Operation(
+        "POST",
+        "/v1/auth/resend-code",
+        "Send the confirmation code again",
+        202,
+        auth_models.EmailRequest,
+        public=True,
+        problems=(*_BODY_PROBLEMS, 429),
+    ),
+    Operation(
+        "POST",
+        "/v1/auth/sign-in",
+        "Sign in with email and password",
+        200,
+        auth_models.SignInRequest,
+        auth_models.SignInReply,
+        public=True,
+        problems=(*_BODY_PROBLEMS, 401, 403, 429),
+    ),
+    Operation(
+        "POST",
+        "/v1/auth/refresh",
+        "Get new access and id tokens with a refresh token",
+        200,
+        auth_models.RefreshRequest,
+        auth_models.TokensReply,
+        public=True,
+        problems=(*_BODY_PROBLEMS, 401, 429),
+    ),
+    Operation(
+        "POST",
+        "/v1/auth/forgot-password",
+        "Email a password reset code (same answer for any email)",
+        202,
+        auth_models.EmailRequest,
+        public=True,
+        problems=(*_BODY_PROBLEMS, 429),
+    ),
+    Operation(
+        "POST",
+        "/v1/auth/reset-password",
+        "Set a new password with the emailed reset code",
+        204,
+        auth_models.ResetPasswordRequest,
+        public=True,
+        problems=(*_BODY_PROBLEMS, 429),
+    ),
+    Operation("POST", "/v1/auth/sign-out", "Sign out everywhere: refresh tokens are revoked", 204, problems=(401,)),
+    Operation("GET", "/v1/account", "The caller's profile", 200, reply=account_models.AccountReply, problems=(401,)),
+    Operation("GET", "/v1/openapi.json", "This document", 200, public=True),
+)
+
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    410: "Gone",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+}
+
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": f"RFC 9457 problem details; `type` starts with {PROBLEM_TYPE_BASE}.",
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def _operation_id(operation: Operation) -> str:
+    words = operation.path.removeprefix("/v1/").replace("{", "").replace("}", "").replace(".", "_")
+    return operation.method.lower() + "_" + words.replace("/", "_").replace("-", "_")
+
+
+def build_document() -> dict[str, Any]:
+    models = {model for operation in OPERATIONS for model in (operation.request, operation.reply) if model}
+    ordered = sorted(models, key=lambda model: model.__name__)
+    refs, schema = models_json_schema(
+        [(model, "validation" if model.__name__.endswith("Request") else "serialization") for model in ordered],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: dict[str, Any] = dict(schema.get("$defs", {}))
+    schemas["Problem"] = _PROBLEM_SCHEMA
+
+    def ref(model: type[BaseModel]) -> dict[str, Any]:
+        mode = "validation" if model.__name__.endswith("Request") else "serialization"
+        return refs[(model, mode)]  # type: ignore[index]
+
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        responses: dict[str, Any] = {str(operation.status): {"description": _STATUS_TEXT[operation.status]}}
+        if operation.reply:
+            responses[str(operation.status)]["content"] = {"application/json": {"schema": ref(operation.reply)}}
+        if operation.reply_headers:
+            responses[str(operation.status)]["headers"] = {
+                name: {"schema": {"type": "string"}} for name in operation.reply_headers
+            }
+        for status in operation.problems:
+            responses[str(status)] = {
+                "description": _STATUS_TEXT[status],
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+        entry: dict[str, Any] = {
+            "operationId": _operation_id(operation),
+            "summary": operation.summary,
+            "responses": responses,
+        }
+        if operation.public:
+            entry["security"] = []
+        if operation.request:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": ref(operation.request)}},
+            }
+        if operation.parameters:
+            entry["parameters"] = [
+                {
+                    "name": p.name,
+                    "in": p.location,
+                    "description": p.description,
+                    "required": p.required,
+                    "schema": p.schema,
+                }
+                for p in operation.parameters
+            ]
+        paths.setdefault(operation.path, {})[operation.method.lower()] = entry
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "notes-sync",
+            "version": "1",
+            "description": "Sync backend for offline-first notes apps. Errors are RFC 9457 application/problem+json.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"cognito": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "cognito": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "The access token from POST /v1/auth/sign-in (not the id token).",
+                }
+            },
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build_document(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    target = files("notes_core.openapi") / "openapi.json"
+    if "--check" in sys.argv:
+        sys.exit(0 if target.read_text(encoding="utf-8") == render() else 1)
+    with open(str(target), "w", encoding="utf-8") as output:
+        output.write(render())

@@ -1,0 +1,1 @@
+"""The no-Docker local stack: moto for AWS, an HTTP front for the API, all read from template.yaml."""

@@ -1,0 +1,47 @@
+"""`python -m local` (what `make run` starts): the whole stack on 127.0.0.1.
+
+moto on $MOTO_PORT (default 5000), every resource provisioned from template.yaml, and the HTTP
+front on $PORT (default 3000). A template parameter can be overridden by an environment variable
+named after it in upper snake case (TombstoneRetentionDays -> TOMBSTONE_RETENTION_DAYS).
+Ctrl-C (or SIGTERM) stops everything.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+from local.stack import LocalStack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m local", description="notes-sync's local stack")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
+    arguments = parser.parse_args()
+
+    stack = LocalStack(moto_port=arguments.moto_port)
+    from local.front import LocalApi, make_front  # after the stack has set the functions' environment
+
+    front = make_front(LocalApi(stack.provisioned, stack.functions, stack.moto.endpoint_url), arguments.port)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=front.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print(f"notes-sync local stack on http://127.0.0.1:{front.server_address[1]}", flush=True)
+    print("  API under /v1, Swagger UI at /docs; any confirmation code is accepted (no email is sent)", flush=True)
+    print(f"  moto (AWS) on {stack.moto.endpoint_url}", flush=True)
+    try:
+        front.serve_forever()
+    finally:
+        front.server_close()
+        stack.stop()
+        print("local stack stopped", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()

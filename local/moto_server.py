@@ -1,0 +1,121 @@
+"""moto's AWS server on 127.0.0.1, serving one request at a time.
+
+moto's DynamoDB transactions are not thread-safe (concurrent TransactWriteItems duplicate values),
+so requests into moto are serialised here, by a single-threaded server, while the callers (the
+local front's handler threads, state machine executions) stay concurrent, as on AWS.
+
+Three fidelity fixes are applied to moto in this process:
+- Step Functions executes state machines (moto's real ASL interpreter), and its Cognito tasks find
+  the service under its boto3 name;
+- Cognito access and id tokens last as long as the app client's token validity says (moto issues
+  one-hour tokens whatever the client's settings);
+- Cognito answers ResendConfirmationCode, which moto does not implement (no email is sent).
+"""
+
+import os
+import threading
+from typing import Any
+
+from moto.cognitoidp.exceptions import InvalidParameterException, ResourceNotFoundError, UserNotFoundError
+from moto.cognitoidp.models import CognitoIdpUserPool, UserStatus, cognitoidp_backends, find_account_region_by_value
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.config import default_user_config
+from moto.core.responses import ActionResult
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+_DEFAULT_VALIDITY = {"AccessToken": 3600, "IdToken": 3600}
+
+
+def _client_token_seconds(pool: CognitoIdpUserPool, client_id: str, token: str) -> int:
+    client = pool.clients.get(client_id)
+    if client is None or f"{token}Validity" not in client.extended_config:
+        return _DEFAULT_VALIDITY[token]
+    unit = client.extended_config.get("TokenValidityUnits", {}).get(token, "hours")
+    return int(client.extended_config[f"{token}Validity"]) * _UNIT_SECONDS[unit]
+
+
+def _honour_token_validity() -> None:
+    original = CognitoIdpUserPool.create_jwt
+
+    def create_jwt(
+        self: CognitoIdpUserPool,
+        client_id: str,
+        username: str,
+        token_use: str,
+        expires_in: int = 3600,
+        extra_data: dict[str, Any] | None = None,
+    ) -> tuple[str, int]:
+        token = "AccessToken" if token_use == "access" else "IdToken"
+        seconds = _client_token_seconds(self, client_id, token)
+        return original(self, client_id, username, token_use, expires_in=seconds, extra_data=extra_data)
+
+    CognitoIdpUserPool.create_jwt = create_jwt  # type: ignore[method-assign]
+
+
+def _resend_confirmation_code(self: CognitoIdpResponse) -> ActionResult:
+    client_id = self._get_param("ClientId")
+    account, region = find_account_region_by_value("client_id", client_id, fallback=(self.current_account, self.region))
+    backend = cognitoidp_backends[account][region]
+    pool = next((pool for pool in backend.user_pools.values() if client_id in pool.clients), None)
+    if pool is None:
+        raise ResourceNotFoundError(client_id)
+    user = pool._get_user(self._get_param("Username"))
+    if user is None:
+        raise UserNotFoundError("Username/client id combination not found.")
+    if user.status != UserStatus.UNCONFIRMED:
+        raise InvalidParameterException("User is already confirmed.")
+    recovery = pool.extended_config.get("AccountRecoverySetting")
+    return ActionResult({"CodeDeliveryDetails": backend._get_code_delivery_details(recovery, user, user.username)})
+
+
+_configured = threading.Lock()
+
+
+def configure_moto() -> None:
+    """Apply this module's fidelity fixes to moto in the current process (once)."""
+    if _configured.acquire(blocking=False):
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["cognitoidentityprovider"] = "cognito-idp"
+        _honour_token_validity()
+        CognitoIdpResponse.resend_confirmation_code = _resend_confirmation_code  # type: ignore[attr-defined]
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # one line per AWS call would drown the front's request log
+
+
+class MotoServer:
+    """moto on 127.0.0.1:`port` (0 picks a free port), in a background thread of this process."""
+
+    def __init__(self, port: int = 0) -> None:
+        configure_moto()
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1",
+            port,
+            DomainDispatcherApplication(create_backend_app),
+            threaded=False,
+            request_handler=_QuietRequestHandler,
+        )
+        self.port = self._server.server_port
+        # Step Functions tasks call back into moto at localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self.port)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "MotoServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

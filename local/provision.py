@@ -1,0 +1,237 @@
+"""Create template.yaml's resources in moto from the template's own properties.
+
+The local stack and the tests both provision through here, so the schema the tests run against is
+the schema that deploys. CloudFormation property names map onto API parameters below; resources
+that moto cannot or need not run (the HTTP API, functions, layers, alarms, logs, CDN) get
+placeholder identifiers so that references to them still resolve.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local import template as tpl
+
+STACK_NAME = "notes-sync-local"
+
+
+@dataclass
+class Provisioned:
+    """What was created: the resolver holds every Ref and GetAtt value."""
+
+    template: dict[str, Any]
+    resolver: tpl.Resolver
+
+    def ref(self, logical_id: str) -> Any:
+        return self.resolver.ref(logical_id)
+
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        properties = tpl.functions(self.template)[logical_id]
+        variables = self.resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
+        return {name: str(value) for name, value in variables.items()}
+
+
+class _Provisioner:
+    def __init__(self, session: boto3.Session, endpoint_url: str | None, resolver: tpl.Resolver) -> None:
+        self.resolver = resolver
+        self.region = resolver.region
+        self._session = session
+        self._endpoint_url = endpoint_url
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            # the service is chosen at run time, which boto3-stubs' per-service overloads cannot type
+            self._clients[service] = self._session.client(service, endpoint_url=self._endpoint_url)  # type: ignore[call-overload]
+        return self._clients[service]
+
+    def physical_name(self, logical_id: str) -> str:
+        return f"{self.resolver.stack_name}-{logical_id}".lower()
+
+    def provide(self, logical_id: str, ref: Any, **attributes: Any) -> None:
+        self.resolver.refs[logical_id] = ref
+        for name, value in attributes.items():
+            self.resolver.attributes[(logical_id, name)] = value
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{tpl.ACCOUNT_ID}:{resource}"
+
+    # ------------------------------------------------------------ one method per resource type
+    def table(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("TableName", self.physical_name(logical_id))
+        keys = (
+            "AttributeDefinitions",
+            "KeySchema",
+            "LocalSecondaryIndexes",
+            "GlobalSecondaryIndexes",
+            "BillingMode",
+            "ProvisionedThroughput",
+            "StreamSpecification",
+            "DeletionProtectionEnabled",
+        )
+        dynamodb = self.client("dynamodb")
+        dynamodb.create_table(TableName=name, **{key: properties[key] for key in keys if key in properties})
+        if "TimeToLiveSpecification" in properties:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
+        if "PointInTimeRecoverySpecification" in properties:
+            dynamodb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification=properties["PointInTimeRecoverySpecification"]
+            )
+        self.provide(logical_id, name, Arn=self.arn("dynamodb", f"table/{name}"))
+
+    def queue(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("QueueName", self.physical_name(logical_id))
+        attributes = {
+            key: json.dumps(value)
+            if isinstance(value, dict)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+            for key, value in properties.items()
+            if key not in ("QueueName", "Tags")
+        }
+        url = self.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        self.provide(logical_id, url, Arn=self.arn("sqs", name), QueueName=name, QueueUrl=url)
+
+    def queue_policy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        for url in properties["Queues"]:
+            self.client("sqs").set_queue_attributes(
+                QueueUrl=url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])}
+            )
+        self.provide(logical_id, self.physical_name(logical_id))
+
+    def bucket(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("BucketName", self.physical_name(logical_id))
+        s3 = self.client("s3")
+        if self.region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+        if "BucketEncryption" in properties:
+            rules = [
+                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                | {key: value for key, value in rule.items() if key != "ServerSideEncryptionByDefault"}
+                for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        if "PublicAccessBlockConfiguration" in properties:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+            )
+        if "OwnershipControls" in properties:
+            s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=properties["OwnershipControls"])
+        if "CorsConfiguration" in properties:
+            s3.put_bucket_cors(
+                Bucket=name, CORSConfiguration={"CORSRules": properties["CorsConfiguration"]["CorsRules"]}
+            )
+        if "LifecycleConfiguration" in properties:
+            rules = [_lifecycle_rule(rule) for rule in properties["LifecycleConfiguration"]["Rules"]]
+            s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+        if "NotificationConfiguration" in properties:
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration=_notifications(properties["NotificationConfiguration"])
+            )
+        self.provide(
+            logical_id,
+            name,
+            Arn=f"arn:aws:s3:::{name}",
+            DomainName=f"{name}.s3.amazonaws.com",
+            RegionalDomainName=f"{name}.s3.{self.region}.amazonaws.com",
+        )
+
+    def bucket_policy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self.client("s3").put_bucket_policy(
+            Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"])
+        )
+        self.provide(logical_id, properties["Bucket"])
+
+    def user_pool(self, logical_id: str, properties: dict[str, Any]) -> None:
+        parameters = {key: value for key, value in properties.items() if key not in ("UserPoolName", "UserPoolTags")}
+        pool = self.client("cognito-idp").create_user_pool(
+            PoolName=properties.get("UserPoolName", self.physical_name(logical_id)), **parameters
+        )["UserPool"]
+        provider = f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}"
+        self.provide(logical_id, pool["Id"], Arn=pool["Arn"], ProviderName=provider, ProviderURL=f"https://{provider}")
+
+    def user_pool_client(self, logical_id: str, properties: dict[str, Any]) -> None:
+        client = self.client("cognito-idp").create_user_pool_client(**properties)["UserPoolClient"]
+        self.provide(logical_id, client["ClientId"], Name=client.get("ClientName"))
+
+    def state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:
+        definition = Path(tpl.ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8")
+        for name, value in properties.get("DefinitionSubstitutions", {}).items():
+            definition = definition.replace("${" + name + "}", str(value))
+        name = properties.get("Name", self.physical_name(logical_id))
+        arn = self.client("stepfunctions").create_state_machine(
+            name=name,
+            definition=definition,
+            roleArn=self.arn("iam", f"role/{name}").replace(f":{self.region}:", "::"),
+            type=properties.get("Type", "STANDARD"),
+        )["stateMachineArn"]
+        self.provide(logical_id, arn, Name=name, Arn=arn)
+
+    def placeholder(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """Resources moto does not run: functions are invoked by the local front instead."""
+        name = self.physical_name(logical_id)
+        service = resource["Type"].split("::")[1].lower()
+        self.provide(logical_id, name, Arn=self.arn(service, name), Name=name)
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    translated: dict[str, Any] = {"ID": rule.get("Id", "rule"), "Status": rule["Status"]}
+    translated["Filter"] = {"Prefix": rule["Prefix"]} if "Prefix" in rule else {"Prefix": ""}
+    if "ExpirationInDays" in rule:
+        translated["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    if "AbortIncompleteMultipartUpload" in rule:
+        translated["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    return translated
+
+
+def _notifications(configuration: dict[str, Any]) -> dict[str, Any]:
+    def key_filter(entry: dict[str, Any]) -> dict[str, Any]:
+        rules = entry.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+        return {"Filter": {"Key": {"FilterRules": rules}}} if rules else {}
+
+    return {
+        "QueueConfigurations": [
+            {"QueueArn": entry["Queue"], "Events": [entry["Event"]], **key_filter(entry)}
+            for entry in configuration.get("QueueConfigurations", [])
+        ]
+    }
+
+
+_PROVISIONERS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = {
+    "AWS::DynamoDB::Table": _Provisioner.table,
+    "AWS::SQS::Queue": _Provisioner.queue,
+    "AWS::SQS::QueuePolicy": _Provisioner.queue_policy,
+    "AWS::S3::Bucket": _Provisioner.bucket,
+    "AWS::S3::BucketPolicy": _Provisioner.bucket_policy,
+    "AWS::Cognito::UserPool": _Provisioner.user_pool,
+    "AWS::Cognito::UserPoolClient": _Provisioner.user_pool_client,
+    "AWS::Serverless::StateMachine": _Provisioner.state_machine,
+}
+
+
+def provision(
+    session: boto3.Session,
+    *,
+    endpoint_url: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    stack_name: str = STACK_NAME,
+    template: dict[str, Any] | None = None,
+) -> Provisioned:
+    """Create every resource of the template that moto can hold, in dependency order."""
+    template = template or tpl.load()
+    resolver = tpl.Resolver(template, session.region_name, stack_name, parameters=dict(parameters or {}))
+    provisioner = _Provisioner(session, endpoint_url, resolver)
+    for logical_id, resource in tpl.resources_in_dependency_order(template):
+        create = _PROVISIONERS.get(resource["Type"])
+        if create is None:
+            provisioner.placeholder(logical_id, resource)
+        else:
+            create(provisioner, logical_id, resolver.resolve(resource.get("Properties", {})))
+    return Provisioned(template, resolver)

@@ -1,0 +1,65 @@
+"""The local stack without its HTTP front: moto, the template's resources, the functions.
+
+`python -m local` adds the HTTP front (and the queue workers) on top; the integration tests use
+this directly and invoke handlers in-process.
+"""
+
+import os
+import re
+from typing import Any
+
+import boto3
+
+from local import template as tpl
+from local.functions import Functions
+from local.moto_server import MotoServer
+from local.provision import Provisioned, provision
+
+REGION = "us-east-1"
+
+# Credentials moto accepts. Functions reach moto through AWS_ENDPOINT_URL; tracing and metrics
+# are off (no X-Ray daemon here, and EMF lines would drown the request log).
+LOCAL_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+def environment_name(parameter: str) -> str:
+    """TombstoneRetentionDays -> TOMBSTONE_RETENTION_DAYS."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", parameter).upper()
+
+
+def parameter_overrides(template: dict[str, Any], environ: dict[str, str]) -> dict[str, str]:
+    """Template parameters overridden by environment variables named after them in UPPER_SNAKE."""
+    names = template.get("Parameters", {})
+    return {name: environ[environment_name(name)] for name in names if environment_name(name) in environ}
+
+
+class LocalStack:
+    def __init__(self, moto_port: int = 0, parameters: dict[str, str] | None = None) -> None:
+        os.environ.update(LOCAL_ENVIRONMENT)
+        self.moto = MotoServer(moto_port).start()
+        os.environ["AWS_ENDPOINT_URL"] = self.moto.endpoint_url
+        self.session = boto3.Session(region_name=REGION)
+        template = tpl.load()
+        overrides = parameter_overrides(template, dict(os.environ)) | dict(parameters or {})
+        self.provisioned: Provisioned = provision(
+            self.session, endpoint_url=self.moto.endpoint_url, parameters=overrides, template=template
+        )
+        self.functions = Functions(self.provisioned)
+        self.functions.prepare()
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.moto.endpoint_url)  # type: ignore[call-overload]
+
+    def ref(self, logical_id: str) -> Any:
+        return self.provisioned.ref(logical_id)
+
+    def stop(self) -> None:
+        self.moto.stop()

@@ -1,0 +1,245 @@
+"""template.yaml as the local stack and the tests read it: resources, functions, routes, queues'
+event sources, and the CloudFormation intrinsics needed to resolve their properties.
+
+Nothing here lists routes, functions or names of its own: everything comes from the template.
+"""
+
+import copy
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import cfn_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = ROOT / "template.yaml"
+
+ACCOUNT_ID = "123456789012"
+_SUB_REFERENCE = re.compile(r"\$\{([^!}][^}]*)\}")
+
+
+def load(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The template as plain data; short-form tags (!Ref, !Sub, ...) become their long form."""
+    loaded: dict[str, Any] = _plain(cfn_yaml.load(str(path)))
+    return loaded
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(value) for value in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def references(node: Any) -> set[str]:
+    """Logical ids (and parameters) that a piece of the template refers to."""
+    found: set[str] = set()
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "Ref":
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else value.split(".")[0])
+            elif key == "Fn::Sub":
+                text = value if isinstance(value, str) else value[0]
+                found.update(name.split(".")[0] for name in _SUB_REFERENCE.findall(text))
+                if not isinstance(value, str):
+                    found.update(references(value[1]))
+            else:
+                found.update(references(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.update(references(value))
+    return found
+
+
+@dataclass
+class Resolver:
+    """Resolves intrinsic functions against parameter values and provisioned resources."""
+
+    template: dict[str, Any]
+    region: str
+    stack_name: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    refs: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, spec in self.template.get("Parameters", {}).items():
+            value = self.parameters.get(name, spec.get("Default"))
+            if value is None:
+                raise ValueError(f"template parameter {name} has no value and no default")
+            if spec["Type"] == "CommaDelimitedList" and isinstance(value, str):
+                value = [item.strip() for item in value.split(",")]
+            self.parameters[name] = value
+
+    def pseudo(self, name: str) -> Any:
+        return {
+            "AWS::Region": self.region,
+            "AWS::StackName": self.stack_name,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": None,
+        }[name]
+
+    def ref(self, name: str) -> Any:
+        if name.startswith("AWS::"):
+            return self.pseudo(name)
+        if name in self.parameters:
+            return self.parameters[name]
+        if name not in self.refs:
+            raise KeyError(f"Ref {name}: not provisioned yet")
+        return self.refs[name]
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        if (logical_id, attribute) not in self.attributes:
+            raise KeyError(f"GetAtt {logical_id}.{attribute}: not provided by the local stack")
+        return self.attributes[(logical_id, attribute)]
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.template["Conditions"][name]))
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [item for item in (self.resolve(value) for value in node) if item is not None]
+        if not isinstance(node, Mapping):
+            return node
+        if len(node) == 1:
+            ((key, value),) = node.items()
+            function = self._functions().get(key)
+            if function is not None:
+                return function(value)
+        resolved = {key: self.resolve(value) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value is not None}
+
+    def _functions(self) -> dict[str, Callable[[Any], Any]]:
+        return {
+            "Ref": self.ref,
+            "Fn::GetAtt": lambda value: self.get_att(*(value if isinstance(value, list) else value.split(".", 1))),
+            "Fn::Sub": self._sub,
+            "Fn::If": lambda value: self.resolve(value[1] if self.condition(value[0]) else value[2]),
+            "Fn::Equals": lambda value: self.resolve(value[0]) == self.resolve(value[1]),
+            "Fn::Not": lambda value: not self.resolve(value[0]),
+            "Fn::And": lambda value: all(self.resolve(item) for item in value),
+            "Fn::Or": lambda value: any(self.resolve(item) for item in value),
+            "Condition": self.condition,
+            "Fn::Join": lambda value: value[0].join(str(item) for item in self.resolve(value[1])),
+            "Fn::Select": lambda value: self.resolve(value[1])[int(self.resolve(value[0]))],
+            "Fn::Split": lambda value: self.resolve(value[1]).split(value[0]),
+        }
+
+    def _sub(self, value: Any) -> str:
+        text, variables = (value, {}) if isinstance(value, str) else (value[0], self.resolve(value[1]))
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(variables[name])
+            if "." in name and not name.startswith("AWS::"):
+                return str(self.get_att(*name.split(".", 1)))
+            return str(self.ref(name))
+
+        return _SUB_REFERENCE.sub(replace, text)
+
+
+def resources_in_dependency_order(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Resources, each after those its properties refer to."""
+    resources = template["Resources"]
+    done: set[str] = set()
+
+    def visit(logical_id: str, trail: tuple[str, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
+        if logical_id in done:
+            return
+        if logical_id in trail:
+            raise ValueError(f"circular reference: {' -> '.join((*trail, logical_id))}")
+        for dependency in sorted(references(resources[logical_id].get("Properties", {}))):
+            if dependency in resources:
+                yield from visit(dependency, (*trail, logical_id))
+        done.add(logical_id)
+        yield logical_id, resources[logical_id]
+
+    for logical_id in resources:
+        yield from visit(logical_id, ())
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str  # logical id
+    public: bool
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    queue: str  # logical id of the queue
+    function: str
+    batch_size: int
+    reports_batch_item_failures: bool
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every AWS::Serverless::Function's properties, with the template's Globals applied."""
+    defaults = template.get("Globals", {}).get("Function", {})
+    merged = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = copy.deepcopy(defaults)
+        for key, value in resource["Properties"].items():
+            if key == "Environment":
+                variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+                variables.update(value.get("Variables", {}))
+            else:
+                properties[key] = value
+        merged[logical_id] = properties
+    return merged
+
+
+def _events(template: dict[str, Any], kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for logical_id, properties in functions(template).items():
+        for event in properties.get("Events", {}).values():
+            if event["Type"] == kind:
+                yield logical_id, event["Properties"]
+
+
+def routes(template: dict[str, Any]) -> list[Route]:
+    """Every HttpApi route, in template order."""
+    found = []
+    for logical_id, event in _events(template, "HttpApi"):
+        authorizer = event.get("Auth", {}).get("Authorizer")
+        found.append(Route(event["Method"].upper(), event["Path"], logical_id, public=authorizer == "NONE"))
+    return found
+
+
+def queue_sources(template: dict[str, Any]) -> list[QueueSource]:
+    """Every SQS event source mapping."""
+    found = []
+    for logical_id, event in _events(template, "SQS"):
+        queue = event["Queue"]["Fn::GetAtt"]
+        found.append(
+            QueueSource(
+                queue=queue[0] if isinstance(queue, list) else queue.split(".")[0],
+                function=logical_id,
+                batch_size=int(event.get("BatchSize", 10)),
+                reports_batch_item_failures="ReportBatchItemFailures" in event.get("FunctionResponseTypes", []),
+            )
+        )
+    return found
+
+
+def handler_module(properties: dict[str, Any]) -> tuple[str, str]:
+    """(module, attribute) of a function's handler, e.g. ('functions.auth_sign_up.app', 'handler')."""
+    code_dir = str(properties["CodeUri"]).strip("/").replace("/", ".")
+    module, attribute = properties["Handler"].rsplit(".", 1)
+    return f"{code_dir}.{module}", attribute

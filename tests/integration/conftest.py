@@ -1,0 +1,31 @@
+"""Integration tier: the handlers, invoked in-process with events/ fixtures, against moto.
+
+moto runs as a single-threaded server in this process and every resource is provisioned from
+template.yaml's own properties (local.stack), before any test module imports notes_core, whose
+configuration is read at import. Each test uses its own users, so tests do not share data.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+
+from local.stack import LocalStack
+from tests.support.api import Api
+
+STACK = LocalStack()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_stack() -> Iterator[None]:
+    yield
+    STACK.stop()
+
+
+@pytest.fixture(scope="session")
+def stack() -> LocalStack:
+    return STACK
+
+
+@pytest.fixture(scope="session")
+def api() -> Api:
+    return Api(STACK)

@@ -1,0 +1,75 @@
+"""Calling the stack's functions in-process, the way the tests read best."""
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from local import template as tpl
+from local.stack import LocalStack
+from tests.support import events
+from tests.support.tokens import claims_of
+
+PASSWORD = "Correct-Horse-1"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def problem_type(self) -> str:
+        return str(self.body["type"]).rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class User:
+    email: str
+    password: str
+    user_id: str
+    access_token: str
+    refresh_token: str
+    claims: dict[str, Any]
+
+
+class Api:
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        template = stack.provisioned.template
+        self._by_code_dir = {
+            properties["CodeUri"].strip("/").split("/")[-1]: logical_id
+            for logical_id, properties in tpl.functions(template).items()
+        }
+
+    def function_of(self, code_dir: str) -> str:
+        return self._by_code_dir[code_dir]
+
+    def invoke(self, code_dir: str, event: dict[str, Any]) -> Reply:
+        """Invoke functions/<code_dir>/app.py's handler with `event`."""
+        result = self.stack.functions.invoke(self.function_of(code_dir), event)
+        headers = {name.lower(): value for name, value in result.get("headers", {}).items()}
+        body = result.get("body")
+        return Reply(result["statusCode"], headers, json.loads(body) if body else None)
+
+    def post(self, code_dir: str, body: Any) -> Reply:
+        return self.invoke(code_dir, events.with_body(events.fixture(code_dir), body))
+
+    def as_user(self, code_dir: str, user: User, event: dict[str, Any] | None = None) -> Reply:
+        return self.invoke(
+            code_dir, events.as_caller(event or events.fixture(code_dir), user.access_token, user.claims)
+        )
+
+    def new_user(self, confirmed: bool = True, signed_in: bool = True) -> User:
+        email = f"user-{uuid.uuid4().hex[:12]}@example.com"
+        signed_up = self.post("auth_sign_up", {"email": email, "password": PASSWORD, "full_name": "Test User"})
+        assert signed_up.status == 201, signed_up.body
+        if confirmed:
+            assert self.post("auth_confirm", {"email": email, "code": "000000"}).status == 204
+        if not signed_in:
+            return User(email, PASSWORD, signed_up.body["user_id"], "", "", {})
+        tokens = self.post("auth_sign_in", {"email": email, "password": PASSWORD})
+        assert tokens.status == 200, tokens.body
+        access = tokens.body["access_token"]
+        return User(email, PASSWORD, signed_up.body["user_id"], access, tokens.body["refresh_token"], claims_of(access))
