@@ -1,0 +1,77 @@
+"""The local stack itself: docs, routing, CORS, loopback only, clean stop."""
+
+import signal
+import socket
+
+import requests
+
+from tests.e2e.conftest import Client
+from tests.support.local_process import LocalProcess
+
+
+def test_openapi_is_public_and_swagger_ui_is_served(client: Client) -> None:
+    document = client.request("GET", "/v1/openapi.json")
+    page = client.request("GET", "/docs")
+    bundle = client.request("GET", "/docs/static/swagger-ui-bundle.js")
+
+    assert document.status_code == 200
+    assert document.json()["openapi"].startswith("3.")
+    assert page.status_code == 200
+    assert "/v1/openapi.json" in page.text
+    assert bundle.status_code == 200
+    assert len(bundle.content) > 100_000
+
+
+def test_unknown_routes_are_404_problems(client: Client) -> None:
+    reply = client.request("GET", "/v1/nothing-here")
+
+    assert reply.status_code == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+def test_cors_preflight_follows_the_template(client: Client) -> None:
+    reply = client.request(
+        "OPTIONS",
+        "/v1/account",
+        headers={"origin": "https://app.example", "access-control-request-method": "GET"},
+    )
+
+    assert reply.status_code == 204
+    assert reply.headers["access-control-allow-origin"] == "*"
+    assert "authorization" in reply.headers["access-control-allow-headers"]
+
+
+def _non_loopback_address() -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            address: str = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_listeners_bind_loopback_only(local_stack: LocalProcess) -> None:
+    address = _non_loopback_address()
+    for port in (local_stack.port, local_stack.moto_port):
+        with socket.socket() as loopback:
+            assert loopback.connect_ex(("127.0.0.1", port)) == 0
+        if address:
+            with socket.socket() as outside:
+                outside.settimeout(2)
+                assert outside.connect_ex((address, port)) != 0
+
+
+def test_ctrl_c_stops_everything_cleanly() -> None:
+    # Given a second local stack, serving
+    stack = LocalProcess()
+    assert requests.get(stack.base_url + "/v1/openapi.json", timeout=10).status_code == 200
+
+    # When it gets Ctrl-C
+    code = stack.stop(signal.SIGINT)
+
+    # Then it exits cleanly and both ports are closed
+    assert code == 0
+    for port in (stack.port, stack.moto_port):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0

@@ -1,0 +1,60 @@
+"""`python -m local` as a child process on free loopback ports, for the e2e tier and benchmarks."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections import deque
+from typing import IO
+
+from local import template as tpl
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class LocalProcess:
+    def __init__(self, environment: dict[str, str] | None = None, startup_seconds: float = 60) -> None:
+        self.port, self.moto_port = free_port(), free_port()
+        env = {**os.environ, "PORT": str(self.port), "MOTO_PORT": str(self.moto_port), **(environment or {})}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local"],
+            cwd=tpl.ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.output: deque[str] = deque(maxlen=400)
+        ready = threading.Event()
+        assert self.process.stdout is not None
+        threading.Thread(target=self._read, args=(self.process.stdout, ready), daemon=True).start()
+        if not ready.wait(startup_seconds):
+            self.stop()
+            raise RuntimeError("the local stack did not start:\n" + "".join(self.output))
+
+    def _read(self, stream: IO[str], ready: threading.Event) -> None:
+        for line in stream:
+            self.output.append(line)
+            if "local stack on http://127.0.0.1:" in line:
+                ready.set()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode

@@ -1,0 +1,153 @@
+"""template.yaml's promises that cfn-lint cannot check: authorization on every route, the shapes
+the code relies on, outputs, and what `sam build` produced (run by `make template` first)."""
+
+from typing import Any
+
+import pytest
+
+from local import template as tpl
+
+TEMPLATE = tpl.load()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+PUBLIC_ROUTES = {
+    "POST /v1/auth/sign-up",
+    "POST /v1/auth/confirm",
+    "POST /v1/auth/resend-code",
+    "POST /v1/auth/sign-in",
+    "POST /v1/auth/refresh",
+    "POST /v1/auth/forgot-password",
+    "POST /v1/auth/reset-password",
+    "GET /v1/openapi.json",
+}
+BUILD_DIR = tpl.ROOT / ".aws-sam" / "build"
+
+
+def _of_type(kind: str) -> dict[str, Any]:
+    return {name: resource for name, resource in RESOURCES.items() if resource["Type"] == kind}
+
+
+def test_every_route_but_the_public_ones_has_the_jwt_authorizer() -> None:
+    (api,) = _of_type("AWS::Serverless::HttpApi").values()
+    auth = api["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] in auth["Authorizers"]
+    assert "JwtConfiguration" in auth["Authorizers"][auth["DefaultAuthorizer"]]
+    routes = tpl.routes(TEMPLATE)
+    assert {route.route_key for route in routes if route.public} == PUBLIC_ROUTES
+    for route in routes:
+        event = next(
+            event["Properties"]
+            for event in tpl.functions(TEMPLATE)[route.function]["Events"].values()
+            if event["Type"] == "HttpApi" and event["Properties"]["Path"] == route.path
+        )
+        assert event["ApiId"] == {"Ref": "HttpApi"}
+        assert event.get("Auth", {}).get("Authorizer") in (None, "NONE")
+
+
+def test_the_authorizer_checks_the_pools_issuer_and_the_app_client() -> None:
+    (api,) = _of_type("AWS::Serverless::HttpApi").values()
+    jwt = api["Properties"]["Auth"]["Authorizers"]["CognitoJwt"]["JwtConfiguration"]
+    assert jwt["issuer"] == {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"}
+    assert jwt["audience"] == [{"Ref": "UserPoolClient"}]
+    assert "DefaultRouteSettings" in api["Properties"]
+    assert "CorsConfiguration" in api["Properties"]
+
+
+def test_every_route_has_one_function_of_its_own() -> None:
+    functions = [route.function for route in tpl.routes(TEMPLATE)]
+    assert len(functions) == len(set(functions))
+
+
+@pytest.mark.parametrize("name", sorted(tpl.functions(TEMPLATE)))
+def test_every_function_is_arm64_python312_traced_with_powertools(name: str) -> None:
+    function = tpl.functions(TEMPLATE)[name]
+    assert function["Runtime"] == "python3.12"
+    assert function["Architectures"] == ["arm64"]
+    assert function["Tracing"] == "Active"
+    assert function["Layers"] == [{"Ref": "CoreLayer"}]
+    variables = function["Environment"]["Variables"]
+    assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(variables)
+    assert (tpl.ROOT / function["CodeUri"] / "app.py").is_file()
+
+
+def test_access_tokens_are_short_lived_by_default() -> None:
+    assert TEMPLATE["Parameters"]["AccessTokenValidityMinutes"]["Default"] == 15
+    (client,) = _of_type("AWS::Cognito::UserPoolClient").values()
+    properties = client["Properties"]
+    assert properties["AccessTokenValidity"] == {"Ref": "AccessTokenValidityMinutes"}
+    assert properties["TokenValidityUnits"]["AccessToken"] == "minutes"
+    assert properties["GenerateSecret"] is False
+    assert set(properties["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+
+
+def test_the_user_pool_signs_in_by_verified_email() -> None:
+    (pool,) = _of_type("AWS::Cognito::UserPool").values()
+    properties = pool["Properties"]
+    assert properties["UsernameAttributes"] == ["email"]
+    assert properties["AutoVerifiedAttributes"] == ["email"]
+    assert properties["Policies"]["PasswordPolicy"]["MinimumLength"] >= 8
+
+
+def test_the_table_has_the_keys_indexes_and_protections_the_code_relies_on() -> None:
+    (table,) = _of_type("AWS::DynamoDB::Table").values()
+    properties = table["Properties"]
+    assert properties["KeySchema"] == [
+        {"AttributeName": "user_id", "KeyType": "HASH"},
+        {"AttributeName": "id", "KeyType": "RANGE"},
+    ]
+    indexes = {
+        index["IndexName"]: index["KeySchema"][1]["AttributeName"] for index in properties["LocalSecondaryIndexes"]
+    }
+    assert indexes == {"by-seq": "seq", "live-by-seq": "live_seq"}
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_the_media_bucket_is_private_encrypted_and_tls_only() -> None:
+    (bucket,) = _of_type("AWS::S3::Bucket").values()
+    assert all(bucket["Properties"]["PublicAccessBlockConfiguration"].values())
+    assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    (policy,) = _of_type("AWS::S3::BucketPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(
+        statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for statement in statements
+    )
+
+
+def test_every_queue_with_a_consumer_has_a_dead_letter_queue_and_enough_visibility() -> None:
+    queues = _of_type("AWS::SQS::Queue")
+    for name, queue in queues.items():
+        if name.endswith("DeadLetterQueue"):
+            continue
+        redrive = queue["Properties"]["RedrivePolicy"]
+        assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in queues
+        assert redrive["maxReceiveCount"] >= 1
+    functions = tpl.functions(TEMPLATE)
+    for source in tpl.queue_sources(TEMPLATE):
+        visibility = queues[source.queue]["Properties"]["VisibilityTimeout"]
+        assert visibility >= 6 * functions[source.function]["Timeout"]
+        assert source.reports_batch_item_failures
+
+
+_NOT_ADDRESSED = ("AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::IAM::Policy", "AWS::Lambda::Permission")
+
+
+def test_every_resource_has_an_output() -> None:
+    referenced = set()
+    for output in TEMPLATE["Outputs"].values():
+        referenced |= tpl.references(output["Value"])
+    expected = {name for name, resource in RESOURCES.items() if resource["Type"] not in _NOT_ADDRESSED}
+    assert expected - referenced == set()
+
+
+def test_sam_build_produced_every_function_and_an_arm64_layer() -> None:
+    assert (BUILD_DIR / "template.yaml").is_file(), "run `make template` (it runs sam build first)"
+    for name in tpl.functions(TEMPLATE):
+        assert (BUILD_DIR / name / "app.py").is_file()
+    layer = BUILD_DIR / "CoreLayer" / "python"
+    assert (layer / "notes_core" / "http.py").is_file()
+    assert (layer / "notes_core" / "openapi" / "openapi.json").is_file()
+    assert list(layer.glob("pydantic_core/_pydantic_core.*aarch64*.so"))
+    bundled_from_the_runtime = {"boto3", "botocore", "s3transfer", "urllib3", "dateutil", "jmespath", "six.py"}
+    assert not {path.name for path in layer.iterdir()} & bundled_from_the_runtime

@@ -1,0 +1,125 @@
+"""notes_core.http: reading requests, shaping responses, the one status mapping."""
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from local.lambda_context import LambdaContext
+from notes_core import errors
+from notes_core.http import PROBLEMS, caller, json_body, problem_for, problem_responses, respond
+from notes_core.models.auth import SignInRequest
+from tests.support.events import fixture
+
+
+def _event(body: str | None = None, headers: dict[str, str] | None = None, base64_body: bool = False) -> Any:
+    event = fixture("auth_sign_in")
+    event["headers"].update(headers or {})
+    if body is not None:
+        event["body"] = base64.b64encode(body.encode()).decode() if base64_body else body
+        event["isBase64Encoded"] = base64_body
+    return APIGatewayProxyEventV2(event)
+
+
+def _all_domain_errors(cls: type[errors.DomainError] = errors.DomainError) -> set[type[errors.DomainError]]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= {sub} | _all_domain_errors(sub)
+    return found
+
+
+@pytest.mark.parametrize("error", sorted(_all_domain_errors(), key=lambda cls: cls.__name__))
+def test_every_domain_error_has_a_problem_status(error: type[errors.DomainError]) -> None:
+    response = problem_for(error("detail") if error is not errors.WeakPassword else error("weak"))
+
+    document = json.loads(response["body"])
+    assert response["headers"]["content-type"] == "application/problem+json"
+    assert 400 <= response["statusCode"] < 500
+    assert document["status"] == response["statusCode"]
+    assert document["type"].startswith("https://")
+    assert {"type", "title", "status", "detail"} <= set(document)
+
+
+def test_statuses_are_the_contracts() -> None:
+    statuses = {cls.__name__: kind.status for cls, kind in PROBLEMS.items()}
+    assert statuses == {
+        "MalformedRequest": 400,
+        "InvalidCode": 400,
+        "NotAuthenticated": 401,
+        "UserNotConfirmed": 403,
+        "NotFound": 404,
+        "AlreadyExists": 409,
+        "PayloadTooLarge": 413,
+        "UnsupportedMediaType": 415,
+        "InvalidInput": 422,
+        "RateLimited": 429,
+    }
+
+
+def test_json_body_reads_a_valid_body_and_normalises_the_email() -> None:
+    request = json_body(_event('{"email": " Ann@Example.COM ", "password": "pw"}'), SignInRequest)
+
+    assert request.email == "ann@example.com"
+
+
+def test_json_body_reads_a_base64_body() -> None:
+    request = json_body(_event('{"email": "a@b.co", "password": "pw"}', base64_body=True), SignInRequest)
+
+    assert request.password == "pw"
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "error"),
+    [
+        ("{oops", {}, errors.MalformedRequest),
+        ("", {}, errors.MalformedRequest),
+        ('{"email": "a@b.co"}', {}, errors.InvalidInput),
+        ('{"email": "a@b.co", "password": "pw", "admin": true}', {}, errors.InvalidInput),
+        ("[]", {}, errors.InvalidInput),
+        ('{"email": "a@b.co", "password": "pw"}', {"content-type": "text/plain"}, errors.UnsupportedMediaType),
+        ('{"email": "' + "a" * (5 << 20) + '"}', {}, errors.PayloadTooLarge),
+    ],
+    ids=["malformed", "empty", "missing-field", "unknown-field", "not-an-object", "not-json-type", "too-large"],
+)
+def test_json_body_refuses_bad_bodies(body: str, headers: dict[str, str], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        json_body(_event(body, headers), SignInRequest)
+
+
+def test_json_body_accepts_json_with_a_charset() -> None:
+    event = _event('{"email": "a@b.co", "password": "pw"}', {"content-type": "application/json; charset=utf-8"})
+
+    assert json_body(event, SignInRequest).email == "a@b.co"
+
+
+def test_caller_comes_from_the_access_token_claims() -> None:
+    found = caller(APIGatewayProxyEventV2(fixture("account_get")))
+
+    assert found.user_id == "5f3c2a8e-1d2b-4c6e-9a7f-0b1c2d3e4f50"
+    assert found.issued_at == 1764067200
+    assert found.access_token == "eyJraWQiOiJleGFtcGxlIn0.example.signature"
+
+
+@pytest.mark.parametrize("claims", [{}, {"sub": "x", "token_use": "id"}, {"token_use": "access"}])
+def test_caller_refuses_anything_but_an_access_token(claims: dict[str, str]) -> None:
+    event = fixture("account_get")
+    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
+
+    with pytest.raises(errors.NotAuthenticated):
+        caller(APIGatewayProxyEventV2(event))
+
+
+def test_respond_without_body_has_no_content_type() -> None:
+    assert respond(204) == {"statusCode": 204, "headers": {}}
+
+
+def test_problem_responses_turn_unexpected_errors_into_a_bare_500() -> None:
+    def broken(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
+        raise RuntimeError("secret internals")
+
+    response = problem_responses(broken)(APIGatewayProxyEventV2(fixture("account_get")), LambdaContext())
+
+    assert response["statusCode"] == 500
+    assert "secret internals" not in response["body"]

@@ -1,0 +1,30 @@
+"""The OpenAPI document is generated from the code and matches the template's routes."""
+
+import json
+
+from openapi_spec_validator import validate
+
+from local import template as tpl
+from notes_core.openapi import published_document
+from notes_core.openapi.generate import OPERATIONS, render
+
+
+def test_the_published_document_is_what_the_code_generates() -> None:
+    assert published_document() == render(), "run `make openapi`"
+
+
+def test_the_document_is_valid_openapi() -> None:
+    validate(json.loads(published_document()))
+
+
+def test_operations_are_exactly_the_templates_routes() -> None:
+    routes = {(route.method, route.path, route.public) for route in tpl.routes(tpl.load())}
+    documented = {(operation.method, operation.path, operation.public) for operation in OPERATIONS}
+    assert documented == routes
+
+
+def test_authorized_operations_require_the_bearer_token_and_public_ones_do_not() -> None:
+    document = json.loads(published_document())
+    for operation in OPERATIONS:
+        entry = document["paths"][operation.path][operation.method.lower()]
+        assert ("security" in entry and entry["security"] == []) == operation.public
