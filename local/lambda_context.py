@@ -2,23 +2,24 @@
 
 import time
 import uuid
-from dataclasses import dataclass, field
+
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
+
+from local.template import ACCOUNT_ID
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "notes-sync-local"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 1024
-    timeout_seconds: float = 10.0
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/notes-sync-local"
-    log_stream_name: str = "local"
-    _started: float = field(default_factory=time.monotonic)
+class LambdaContext(PowertoolsLambdaContext):
+    """Powertools' typed context, filled in as Lambda fills it for one invocation."""
 
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+    def __init__(self, function_name: str = "notes-sync-local", timeout_seconds: float = 10.0) -> None:
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._invoked_function_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{function_name}"
+        self._memory_limit_in_mb = 1024
+        self._aws_request_id = str(uuid.uuid4())
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_seconds
 
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]  # an instance method in Lambda
+        return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -4,6 +4,7 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -73,7 +74,7 @@ def test_the_authorizer_refuses_bad_tokens(client: Client, kind: str) -> None:
     claims = claims_of(user["access_token"])
     issuer, client_id, sub = claims["iss"], claims["client_id"], claims["sub"]
     now = int(time.time())
-    token = {
+    make_token: dict[str, Callable[[], str]] = {
         "tampered": lambda: _tamper(user["access_token"]),
         "expired": lambda: forge(issuer, client_id, sub, iat=now - 3600, exp=now - 60),
         "wrong-issuer": lambda: forge(issuer.replace("us-east-1_", "us-east-1_Other"), client_id, sub),
@@ -82,7 +83,8 @@ def test_the_authorizer_refuses_bad_tokens(client: Client, kind: str) -> None:
         "not-yet-valid": lambda: forge(issuer, client_id, sub, nbf=now + 600),
         "garbage": lambda: "not-a-jwt",
         "none": lambda: "",
-    }[kind]()
+    }
+    token = make_token[kind]()
 
     # When it calls an authorized route with the bad token
     reply = client.request("GET", "/v1/account", token=token or None)

@@ -2,10 +2,12 @@
 
 import base64
 import json
+from operator import attrgetter
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
 
 from local.lambda_context import LambdaContext
 from notes_core import errors
@@ -30,7 +32,7 @@ def _all_domain_errors(cls: type[errors.DomainError] = errors.DomainError) -> se
     return found
 
 
-@pytest.mark.parametrize("error", sorted(_all_domain_errors(), key=lambda cls: cls.__name__))
+@pytest.mark.parametrize("error", sorted(_all_domain_errors(), key=attrgetter("__name__")))
 def test_every_domain_error_has_a_problem_status(error: type[errors.DomainError]) -> None:
     response = problem_for(error("detail") if error is not errors.WeakPassword else error("weak"))
 
@@ -116,7 +118,7 @@ def test_respond_without_body_has_no_content_type() -> None:
 
 
 def test_problem_responses_turn_unexpected_errors_into_a_bare_500() -> None:
-    def broken(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
+    def broken(event: APIGatewayProxyEventV2, context: PowertoolsLambdaContext) -> dict[str, Any]:
         raise RuntimeError("secret internals")
 
     response = problem_responses(broken)(APIGatewayProxyEventV2(fixture("account_get")), LambdaContext())
