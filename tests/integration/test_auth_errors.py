@@ -107,7 +107,7 @@ def test_wrong_reset_code_is_400(api: Api) -> None:
 def test_a_code_cognito_refuses_on_confirm_is_400(api: Api, code: str) -> None:
     user = api.new_user(confirmed=False, signed_in=False)
 
-    with failing(identity._cognito, "ConfirmSignUp", code):
+    with failing(identity._cognito(), "ConfirmSignUp", code):
         reply = api.post("auth_confirm", {"email": user.email, "code": "999999"})
 
     assert reply.status == 400
@@ -120,7 +120,7 @@ def test_a_code_cognito_refuses_on_confirm_is_400(api: Api, code: str) -> None:
 def test_too_many_attempts_is_429(api: Api, code: str) -> None:
     user = api.new_user(signed_in=False)
 
-    with failing(identity._cognito, "InitiateAuth", code):
+    with failing(identity._cognito(), "InitiateAuth", code):
         reply = api.post("auth_sign_in", {"email": user.email, "password": PASSWORD})
 
     assert reply.status == 429
@@ -152,7 +152,7 @@ def test_resend_code_answers_the_same_for_unknown_and_confirmed_emails(api: Api)
 def test_unexpected_cognito_failure_is_a_bare_500_without_internals(api: Api) -> None:
     user = api.new_user(signed_in=False)
 
-    with failing(identity._cognito, "InitiateAuth", "InternalErrorException", status=500):
+    with failing(identity._cognito(), "InitiateAuth", "InternalErrorException", status=500):
         reply = api.post("auth_sign_in", {"email": user.email, "password": PASSWORD})
 
     assert reply.status == 500

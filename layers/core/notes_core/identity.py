@@ -7,6 +7,7 @@ need no IAM permission; only admin reads use the pool id.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 import boto3
@@ -16,10 +17,16 @@ from notes_core import errors
 from notes_core.config import IdentitySettings, load_settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_cognito_idp.type_defs import AuthenticationResultTypeTypeDef
 
 _settings = load_settings(IdentitySettings)
-_cognito = boto3.client("cognito-idp")
+
+
+@cache
+def _cognito() -> "CognitoIdentityProviderClient":
+    """Built on first use: a function that never calls Cognito never pays for the client."""
+    return boto3.client("cognito-idp")
 
 # Cognito's error codes, in the product's terms. Each flow may narrow these further (the auth
 # service hides whether an email exists where that would enumerate users).
@@ -55,7 +62,7 @@ def _translated() -> Iterator[None]:
 def sign_up(email: str, password: str, full_name: str) -> tuple[str, bool]:
     """Register a user; returns (user id, confirmed)."""
     with _translated():
-        reply = _cognito.sign_up(
+        reply = _cognito().sign_up(
             ClientId=_settings.user_pool_client_id,
             Username=email,
             Password=password,
@@ -66,18 +73,18 @@ def sign_up(email: str, password: str, full_name: str) -> tuple[str, bool]:
 
 def confirm_sign_up(email: str, code: str) -> None:
     with _translated():
-        _cognito.confirm_sign_up(ClientId=_settings.user_pool_client_id, Username=email, ConfirmationCode=code)
+        _cognito().confirm_sign_up(ClientId=_settings.user_pool_client_id, Username=email, ConfirmationCode=code)
 
 
 def resend_confirmation_code(email: str) -> None:
     with _translated():
-        _cognito.resend_confirmation_code(ClientId=_settings.user_pool_client_id, Username=email)
+        _cognito().resend_confirmation_code(ClientId=_settings.user_pool_client_id, Username=email)
 
 
 def password_sign_in(email: str, password: str) -> "AuthenticationResultTypeTypeDef":
     """The AuthenticationResult of a USER_PASSWORD_AUTH sign-in."""
     with _translated():
-        reply = _cognito.initiate_auth(
+        reply = _cognito().initiate_auth(
             ClientId=_settings.user_pool_client_id,
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": email, "PASSWORD": password},
@@ -91,7 +98,7 @@ def password_sign_in(email: str, password: str) -> "AuthenticationResultTypeType
 def refresh_sign_in(refresh_token: str) -> "AuthenticationResultTypeTypeDef":
     """The AuthenticationResult of a REFRESH_TOKEN_AUTH sign-in."""
     with _translated():
-        reply = _cognito.initiate_auth(
+        reply = _cognito().initiate_auth(
             ClientId=_settings.user_pool_client_id,
             AuthFlow="REFRESH_TOKEN_AUTH",
             AuthParameters={"REFRESH_TOKEN": refresh_token},
@@ -101,12 +108,12 @@ def refresh_sign_in(refresh_token: str) -> "AuthenticationResultTypeTypeDef":
 
 def forgot_password(email: str) -> None:
     with _translated():
-        _cognito.forgot_password(ClientId=_settings.user_pool_client_id, Username=email)
+        _cognito().forgot_password(ClientId=_settings.user_pool_client_id, Username=email)
 
 
 def confirm_forgot_password(email: str, code: str, new_password: str) -> None:
     with _translated():
-        _cognito.confirm_forgot_password(
+        _cognito().confirm_forgot_password(
             ClientId=_settings.user_pool_client_id, Username=email, ConfirmationCode=code, Password=new_password
         )
 
@@ -114,12 +121,12 @@ def confirm_forgot_password(email: str, code: str, new_password: str) -> None:
 def global_sign_out(access_token: str) -> None:
     """Revoke every refresh token of the token's user."""
     with _translated():
-        _cognito.global_sign_out(AccessToken=access_token)
+        _cognito().global_sign_out(AccessToken=access_token)
 
 
 def get_user(username: str) -> tuple[dict[str, str], datetime]:
     """A user's attributes (name -> value) and creation time."""
     with _translated():
-        reply = _cognito.admin_get_user(UserPoolId=_settings.user_pool_id, Username=username)
+        reply = _cognito().admin_get_user(UserPoolId=_settings.user_pool_id, Username=username)
     attributes = {attribute["Name"]: attribute["Value"] for attribute in reply.get("UserAttributes", [])}
     return attributes, reply["UserCreateDate"]

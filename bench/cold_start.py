@@ -1,0 +1,408 @@
+"""Cold starts of every function in template.yaml, compared with a bare boto3 handler.
+
+What is measured: for each function, the time from just before its handler module is imported to
+just after its first invocation returns, in a fresh Python process (interpreter start-up is not
+counted). The event is the function's fixture in events/, made to do real work against the local
+stack: a real user, real tokens and claims on authorized routes, a fresh email where the fixture
+would otherwise conflict. The baseline is a bare handler that imports boto3, builds one DynamoDB
+client at module scope and makes one DescribeTable call on its first invocation, measured the
+same way; each function's figure is its median over N runs divided by the baseline's median.
+
+How: this process starts the local stack (moto on 127.0.0.1, every resource provisioned from the
+template, the functions' environment in os.environ). Each run is a child process of the same
+Python with that environment plus what Lambda sets (LAMBDA_TASK_ROOT, AWS_LAMBDA_FUNCTION_NAME,
+AWS_LAMBDA_FUNCTION_MEMORY_SIZE, _X_AMZN_TRACE_ID) and without the local stack's switches that
+turn off Powertools' tracer and metrics, so both behave as in Lambda (X-Ray segments go to UDP
+127.0.0.1:2000 and are dropped). Its sys.path is the function's code directory, the layer
+(layers/core) and the interpreter's own paths with site-packages, as in Lambda; it imports the
+handler module by its plain name (`app`), as Lambda does. Runs go round-robin (a round is the
+baseline and then every function) after one unrecorded round that warms the disk and bytecode
+caches. Figures are printed, and written to bench/results/cold_start.txt; nothing is asserted.
+
+    python -m bench.cold_start [--runs N]
+"""
+
+import argparse
+import base64
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local import template as tpl
+from local.front import claim_text
+from local.stack import LocalStack
+
+ROOT = tpl.ROOT
+LAYER_PATH = ROOT / "layers" / "core"
+EVENTS_DIR = ROOT / "events"
+RESULTS_PATH = ROOT / "bench" / "results" / "cold_start.txt"
+
+DEFAULT_RUNS = 7
+MIN_RUNS = 5
+TARGET_RATIO = 1.3
+MEMORY_SIZE_MB = 1024
+TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+# Switches the local stack sets for in-process handlers; Lambda has neither.
+LOCAL_ONLY_VARIABLES = ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED")
+CHILD_TIMEOUT_SECONDS = 120
+
+PASSWORD = "Correct-Horse-1"
+NEW_PASSWORD = "Correct-Horse-2"
+CODE = "123456"  # moto accepts any code that it did not issue itself
+BASELINE = "bare boto3 handler"
+RESULT_MARKER = "COLD_START_RESULT "
+
+# The child program, run as `python -c CHILD <code dir> <layer> <repo root> <module> <attribute>
+# <function name> <timeout>` with the event on stdin. Everything it imports before the clock
+# starts (json, os, sys, time) is imported by Lambda's own runtime too. The functions log and emit
+# metrics on stdout, so the result is the last line that starts with RESULT_MARKER.
+CHILD = f"""
+import json, os, sys, time
+
+code_dir, layer, root, module_name, attribute, function_name, timeout = sys.argv[1:8]
+sys.path[:] = [code_dir, layer] + [p for p in sys.path if p and os.path.realpath(p) != root]
+region = os.environ.get("AWS_REGION", "us-east-1")
+
+
+class Context:
+    function_name = function_name
+    function_version = "$LATEST"
+    memory_limit_in_mb = int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
+    invoked_function_arn = f"arn:aws:lambda:{{region}}:123456789012:function:{{function_name}}"
+    aws_request_id = os.urandom(16).hex()
+    log_group_name = f"/aws/lambda/{{function_name}}"
+    log_stream_name = "bench"
+    deadline = time.monotonic() + float(timeout)
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+event = json.loads(sys.stdin.read())
+context = Context()
+started = time.perf_counter()
+__import__(module_name)
+imported = time.perf_counter()
+result = getattr(sys.modules[module_name], attribute)(event, context)
+finished = time.perf_counter()
+status = result.get("statusCode") if isinstance(result, dict) else None
+sys.stdout.flush()
+answer = {{"seconds": finished - started, "import_seconds": imported - started, "status": status}}
+print({RESULT_MARKER!r} + json.dumps(answer), flush=True)
+"""
+
+# The baseline: boto3 and one client at module scope, one real AWS call in the first invocation.
+BARE_HANDLER = '''"""A bare handler: boto3, one client, one call."""
+
+import os
+
+import boto3
+
+_dynamodb = boto3.client("dynamodb")
+
+
+def handler(event, context):
+    _dynamodb.describe_table(TableName=os.environ["TABLE_NAME"])
+    return {"statusCode": 200}
+'''
+
+
+@dataclass(frozen=True)
+class Target:
+    """A handler to cold-start: its code directory and Lambda `Handler` split in two."""
+
+    name: str
+    code_dir: Path
+    module: str
+    attribute: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    import_seconds: float
+    status: int | None
+
+
+@dataclass
+class Series:
+    target: Target
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(sample.seconds for sample in self.samples)
+
+    @property
+    def import_median(self) -> float:
+        return statistics.median(sample.import_seconds for sample in self.samples)
+
+    @property
+    def statuses(self) -> str:
+        found = sorted({str(sample.status) for sample in self.samples})
+        return ",".join(found)
+
+
+# ---------------------------------------------------------------- targets and events
+def function_targets(template: dict[str, Any]) -> list[Target]:
+    """Every AWS::Serverless::Function of the template, in template order."""
+    targets = []
+    for logical_id, properties in tpl.functions(template).items():
+        module, attribute = str(properties["Handler"]).rsplit(".", 1)
+        targets.append(
+            Target(
+                name=logical_id,
+                code_dir=ROOT / str(properties["CodeUri"]).strip("/"),
+                module=module,
+                attribute=attribute,
+                timeout=float(properties.get("Timeout", 3)),
+            )
+        )
+    return targets
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, unverified: the base64url JSON between its two dots."""
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access: str
+    refresh: str
+
+
+class UserPool:
+    """Users in the local stack's Cognito pool, made through the app client as the app would."""
+
+    def __init__(self, cognito: Any, client_id: str) -> None:
+        self._cognito = cognito
+        self._client_id = client_id
+
+    def new_user(self, confirmed: bool) -> str:
+        email = new_email()
+        self._cognito.sign_up(
+            ClientId=self._client_id,
+            Username=email,
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "name", "Value": "Bench User"}],
+        )
+        if confirmed:
+            self._cognito.confirm_sign_up(ClientId=self._client_id, Username=email, ConfirmationCode=CODE)
+        return email
+
+    def sign_in(self, email: str) -> Tokens:
+        reply = self._cognito.initiate_auth(
+            ClientId=self._client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+        )
+        result = reply["AuthenticationResult"]
+        return Tokens(access=result["AccessToken"], refresh=result["RefreshToken"])
+
+
+def new_email() -> str:
+    return f"bench-{uuid.uuid4().hex[:12]}@example.com"
+
+
+class Events:
+    """For each function, an event that makes its first invocation do real work (one per run).
+
+    Authorized routes get a fresh access token of a user of their own (sign-out revokes its
+    user's tokens) and that token's claims. Bodies of the auth routes are rebuilt per run where
+    the fixture's would conflict: a new email to sign up, a new unconfirmed user to confirm or
+    resend a code to, a user of its own for password resets.
+    """
+
+    def __init__(self, pool: UserPool) -> None:
+        self._pool = pool
+        self._main = pool.new_user(confirmed=True)
+        self._main_tokens = pool.sign_in(self._main)
+        self._reset_user = pool.new_user(confirmed=True)
+        self._callers: dict[str, str] = {}
+        self._bodies: dict[str, Callable[[], dict[str, Any]]] = {
+            "auth_sign_up": lambda: {"email": new_email(), "password": PASSWORD, "full_name": "Bench User"},
+            "auth_confirm": lambda: {"email": pool.new_user(confirmed=False), "code": CODE},
+            "auth_resend_code": lambda: {"email": pool.new_user(confirmed=False)},
+            "auth_sign_in": lambda: {"email": self._main, "password": PASSWORD},
+            "auth_refresh": lambda: {"refresh_token": self._main_tokens.refresh},
+            "auth_forgot_password": lambda: {"email": self._main},
+            "auth_reset_password": lambda: {"email": self._reset_user, "code": CODE, "new_password": NEW_PASSWORD},
+        }
+
+    def event(self, target: Target) -> dict[str, Any]:
+        fixture_path = EVENTS_DIR / f"{target.code_dir.name}.json"
+        if not fixture_path.is_file():
+            raise SystemExit(f"{target.name}: no fixture {fixture_path.relative_to(ROOT)} to invoke it with")
+        event: dict[str, Any] = json.loads(fixture_path.read_text())
+        body = self._bodies.get(target.code_dir.name)
+        if body is not None:
+            event["body"] = json.dumps(body())
+        jwt = event.get("requestContext", {}).get("authorizer", {}).get("jwt")
+        if jwt is not None and "claims" in jwt:
+            if target.name not in self._callers:
+                self._callers[target.name] = self._pool.new_user(confirmed=True)
+            access = self._pool.sign_in(self._callers[target.name]).access
+            event["headers"]["authorization"] = f"Bearer {access}"
+            jwt["claims"] = {name: claim_text(value) for name, value in jwt_claims(access).items()}
+        return event
+
+
+# ---------------------------------------------------------------- child processes
+def child_environment(target: Target) -> dict[str, str]:
+    environment = {name: value for name, value in os.environ.items() if name not in LOCAL_ONLY_VARIABLES}
+    environment.update(
+        LAMBDA_TASK_ROOT=str(target.code_dir),
+        AWS_LAMBDA_FUNCTION_NAME=target.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(MEMORY_SIZE_MB),
+        _X_AMZN_TRACE_ID=TRACE_ID,
+    )
+    return environment
+
+
+def cold_start(target: Target, event: dict[str, Any]) -> Sample:
+    """Import `target`'s handler module and invoke it once, in a fresh process."""
+    arguments = [str(target.code_dir), str(LAYER_PATH), str(ROOT), target.module, target.attribute, target.name]
+    completed = subprocess.run(
+        [sys.executable, "-c", CHILD, *arguments, str(target.timeout)],
+        input=json.dumps(event),
+        capture_output=True,
+        text=True,
+        env=child_environment(target),
+        cwd=target.code_dir,
+        timeout=CHILD_TIMEOUT_SECONDS,
+        check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_MARKER)]
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"{target.name}: the child process failed (exit {completed.returncode}):\n"
+            f"{completed.stderr[-4000:]}{completed.stdout[-2000:]}"
+        )
+    answer = json.loads(lines[-1].removeprefix(RESULT_MARKER))
+    status = answer["status"]
+    return Sample(
+        float(answer["seconds"]), float(answer["import_seconds"]), int(status) if status is not None else None
+    )
+
+
+def measure(targets: Sequence[Target], event_for: Callable[[Target], dict[str, Any]], runs: int) -> list[Series]:
+    """`runs` cold starts of every target, round-robin, after one unrecorded warm-up round."""
+    series = [Series(target) for target in targets]
+    for round_number in range(runs + 1):
+        label = "warm-up round" if round_number == 0 else f"round {round_number}/{runs}"
+        print(f"{label} ...", file=sys.stderr, flush=True)
+        for one in series:
+            sample = cold_start(one.target, event_for(one.target))
+            if round_number > 0:
+                one.samples.append(sample)
+    return series
+
+
+# ---------------------------------------------------------------- report
+def report(baseline: Series, functions: Sequence[Series], runs: int) -> str:
+    bare = baseline.median
+    rows = [
+        (
+            one.target.name,
+            f"{one.median:.3f}",
+            f"{min(s.seconds for s in one.samples):.3f}",
+            f"{max(s.seconds for s in one.samples):.3f}",
+            f"{one.median / bare:.2f}x",
+            f"{one.import_median:.3f}",
+            one.statuses,
+        )
+        for one in functions
+    ]
+    header = ("function", "median s", "min s", "max s", "ratio", "import s", "status")
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join((first, *rest)).rstrip()
+
+    worst = max(functions, key=lambda one: one.median)
+    worst_import = max(functions, key=lambda one: one.import_median)
+    over = [one.target.name for one in functions if one.median / bare > TARGET_RATIO]
+    baseline_samples = [s.seconds for s in baseline.samples]
+    lines = [
+        f"Cold start = import of the handler module + first invocation, fresh process, {runs} runs each;",
+        "ratio = median / bare median; import s = median of the import alone; status = first invocation's.",
+        "",
+        line(header),
+        line(tuple("-" * width for width in widths)),
+        *(line(row) for row in rows),
+        "",
+        f"{BASELINE}: median {bare:.3f} s (min {min(baseline_samples):.3f}, max {max(baseline_samples):.3f}), "
+        f"import {baseline.import_median:.3f} s, status {baseline.statuses}",
+        f"largest ratio: {worst.median / bare:.2f}x ({worst.target.name}); target <= {TARGET_RATIO}x",
+        f"over the target: {', '.join(over) if over else 'none'}",
+        f"largest ratio of the import alone: {worst_import.import_median / baseline.import_median:.2f}x "
+        f"({worst_import.target.name})",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def command_line(argv: Sequence[str]) -> str:
+    python = Path(sys.executable)
+    shown = str(python.relative_to(ROOT)) if python.is_relative_to(ROOT) else str(python)
+    return shlex.join([shown, "-m", "bench.cold_start", *argv])
+
+
+def parse_runs(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.cold_start", description="Cold starts of every function in template.yaml."
+    )
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"runs per function (>= {MIN_RUNS})")
+    runs: int = parser.parse_args(argv).runs
+    if runs < MIN_RUNS:
+        parser.error(f"--runs must be at least {MIN_RUNS}")
+    return runs
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    runs = parse_runs(arguments)
+    started = datetime.now(UTC)
+    stack = LocalStack()
+    try:
+        events = Events(UserPool(stack.client("cognito-idp"), os.environ["USER_POOL_CLIENT_ID"]))
+        targets = function_targets(stack.provisioned.template)
+        with tempfile.TemporaryDirectory(prefix="bench-bare-") as bare_dir:
+            Path(bare_dir, "app.py").write_text(BARE_HANDLER)
+            bare = Target(BASELINE, Path(bare_dir), "app", "handler", timeout=10.0)
+
+            def event_for(target: Target) -> dict[str, Any]:
+                return {} if target is bare else events.event(target)
+
+            baseline, *functions = measure([bare, *targets], event_for, runs)
+    finally:
+        stack.stop()
+    text = report(baseline, functions, runs)
+    print(text, end="")
+    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    heading = (
+        f"date: {started.isoformat(timespec='seconds')}\n"
+        f"command: {command_line(arguments)}\n"
+        f"python: {platform.python_version()} ({platform.machine()})\n\n"
+    )
+    RESULTS_PATH.write_text(heading + text)
+
+
+if __name__ == "__main__":
+    main()
