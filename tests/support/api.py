@@ -61,6 +61,19 @@ class Api:
             code_dir, events.as_caller(event or events.fixture(code_dir), user.access_token, user.claims)
         )
 
+    def call(
+        self,
+        code_dir: str,
+        user: User,
+        body: Any = events.UNCHANGED,
+        note_id: str | None = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str | None] | None = None,
+    ) -> Reply:
+        """Invoke a function with its fixture, as `user`, with the parts a test cares about changed."""
+        event = events.as_caller(events.fixture(code_dir), user.access_token, user.claims)
+        return self.invoke(code_dir, events.customised(event, body, note_id, query, headers))
+
     def new_user(self, confirmed: bool = True, signed_in: bool = True) -> User:
         email = f"user-{uuid.uuid4().hex[:12]}@example.com"
         signed_up = self.post("auth_sign_up", {"email": email, "password": PASSWORD, "full_name": "Test User"})

@@ -4,11 +4,13 @@ the local front builds them."""
 import copy
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from local import template as tpl
 from local.front import build_event, claim_text
 
 EVENTS_DIR = tpl.ROOT / "events"
+UNCHANGED: Any = object()
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -20,6 +22,38 @@ def fixture(name: str) -> dict[str, Any]:
 def with_body(event: dict[str, Any], body: Any) -> dict[str, Any]:
     changed = copy.deepcopy(event)
     changed["body"] = json.dumps(body)
+    return changed
+
+
+def customised(
+    event: dict[str, Any],
+    body: Any = UNCHANGED,
+    note_id: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """The event with another body (a str is sent as is), note id, query or headers (None removes one)."""
+    changed = copy.deepcopy(event)
+    if body is not UNCHANGED:
+        if body is None:
+            changed.pop("body", None)
+        else:
+            changed["body"] = body if isinstance(body, str) else json.dumps(body)
+    if note_id is not None:
+        old = changed["pathParameters"]["id"]
+        changed["pathParameters"]["id"] = note_id
+        changed["rawPath"] = changed["rawPath"].replace(old, note_id)
+        changed["requestContext"]["http"]["path"] = changed["rawPath"]
+    if query is not None:
+        changed["rawQueryString"] = urlencode(query)
+        changed["queryStringParameters"] = dict(query)
+        if not query:
+            del changed["queryStringParameters"]
+    for name, value in (headers or {}).items():
+        if value is None:
+            changed["headers"].pop(name, None)
+        else:
+            changed["headers"][name] = value
     return changed
 
 

@@ -27,6 +27,16 @@ class TableSettings(_Settings):
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
 
 
+class NotesSettings(_Settings):
+    """How long tombstones are kept: cursors older than this must resync from the beginning."""
+
+    tombstone_retention_days: float = Field(alias="TOMBSTONE_RETENTION_DAYS", default=90, gt=0)
+
+    @property
+    def tombstone_seconds(self) -> float:
+        return self.tombstone_retention_days * 86400
+
+
 @cache
 def load_settings[SettingsModel: BaseModel](model: type[SettingsModel]) -> SettingsModel:
     """Read and validate `model` from the environment (once per process)."""

@@ -58,6 +58,24 @@ class AlreadyExists(DomainError):
     """The resource exists already with other content (an email taken, a note id reused)."""
 
 
+class WriteContention(DomainError):
+    """Other writes to the same notes kept winning; the request is safe to retry."""
+
+
+class PreconditionFailed(DomainError):
+    """The change was based on a version whose fields have changed since: a conflict. The
+    problem carries the server's copy so the client can merge."""
+
+
+class PreconditionRequired(DomainError):
+    """An update must say which version it was made on (If-Match or base_version)."""
+
+
+class ResyncRequired(DomainError):
+    """The cursor is older than the tombstone retention: deletions may have been forgotten, so
+    the client must sync again from the beginning."""
+
+
 class InvalidCode(DomainError):
     """A confirmation or reset code is wrong or has expired."""
 

@@ -4,10 +4,12 @@ This is the one place where domain exceptions become HTTP statuses and RFC 9457 
 """
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, Literal
+from uuid import UUID
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2, event_source
@@ -43,9 +45,13 @@ PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
     errors.UserNotConfirmed: ProblemKind(403, "user-not-confirmed", "The email address is not confirmed"),
     errors.NotFound: ProblemKind(404, "not-found", "Not found"),
     errors.AlreadyExists: ProblemKind(409, "already-exists", "It exists already"),
+    errors.WriteContention: ProblemKind(409, "write-contention", "Concurrent writes; retry"),
+    errors.ResyncRequired: ProblemKind(410, "resync-required", "Sync again from the beginning"),
+    errors.PreconditionFailed: ProblemKind(412, "version-conflict", "The note changed since that version"),
     errors.PayloadTooLarge: ProblemKind(413, "payload-too-large", "Too large"),
     errors.UnsupportedMediaType: ProblemKind(415, "unsupported-media-type", "Unsupported media type"),
     errors.InvalidInput: ProblemKind(422, "validation-error", "The request is not valid"),
+    errors.PreconditionRequired: ProblemKind(428, "precondition-required", "Say which version the change is based on"),
     errors.RateLimited: ProblemKind(429, "too-many-requests", "Too many attempts"),
 }
 INTERNAL_ERROR = ProblemKind(500, "internal-error", "Internal error")
@@ -96,6 +102,49 @@ def caller(event: APIGatewayProxyEventV2) -> Caller:
     )
 
 
+def query_int(event: APIGatewayProxyEventV2, name: str, default: int, minimum: int, maximum: int) -> int:
+    """An integer query parameter within bounds; anything else is a malformed request (400)."""
+    raw = (event.query_string_parameters or {}).get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise errors.MalformedRequest(f"`{name}` must be an integer from {minimum} to {maximum}.")
+    return int(raw)
+
+
+def query_text(event: APIGatewayProxyEventV2, name: str) -> str | None:
+    value = (event.query_string_parameters or {}).get(name)
+    return value or None
+
+
+def path_id(event: APIGatewayProxyEventV2, name: str = "id") -> str:
+    """A UUID path parameter in canonical form; anything else names nothing that exists (404)."""
+    try:
+        return str(UUID((event.path_parameters or {})[name]))
+    except (KeyError, ValueError):
+        raise errors.NotFound("No such note.") from None
+
+
+_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,16})"?\s*$')
+
+
+def if_match(event: APIGatewayProxyEventV2) -> int | Literal["*"] | None:
+    """The version named by If-Match ("3" as this API's ETags say it), "*", or None when absent."""
+    raw = event.headers.get("if-match")
+    if raw is None:
+        return None
+    if raw.strip() == "*":
+        return "*"
+    found = _ENTITY_TAG.match(raw)
+    if not found:
+        raise errors.MalformedRequest('If-Match must be one of this API\'s ETags, such as "3".')
+    return int(found.group(1))
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"etag": f'"{version}"'}
+
+
 def respond(status: int, body: BaseModel | None = None, headers: Mapping[str, str] | None = None) -> Response:
     """A Lambda proxy response with a JSON body (or none)."""
     response: Response = {"statusCode": status, "headers": dict(headers or {})}
@@ -107,13 +156,17 @@ def respond(status: int, body: BaseModel | None = None, headers: Mapping[str, st
 
 def problem(kind: ProblemKind, detail: str, extensions: Mapping[str, Any] | None = None) -> Response:
     """An RFC 9457 problem response."""
-    document = {"type": PROBLEM_TYPE_BASE + kind.slug, "title": kind.title, "status": kind.status, "detail": detail}
-    document.update(extensions or {})
     return {
         "statusCode": kind.status,
         "headers": {"content-type": PROBLEM_JSON},
-        "body": json.dumps(document, default=_json_default),
+        "body": json.dumps(_document(kind, detail, extensions), default=_json_default),
     }
+
+
+def _document(kind: ProblemKind, detail: str, extensions: Mapping[str, Any] | None) -> dict[str, Any]:
+    document = {"type": PROBLEM_TYPE_BASE + kind.slug, "title": kind.title, "status": kind.status, "detail": detail}
+    document.update(extensions or {})
+    return document
 
 
 def _json_default(value: Any) -> Any:
@@ -122,10 +175,21 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _kind(exc: errors.DomainError) -> ProblemKind:
+    return next(PROBLEMS[cls] for cls in type(exc).__mro__ if cls in PROBLEMS)
+
+
+def problem_document(exc: errors.DomainError) -> dict[str, Any]:
+    """The problem document of a domain error, for embedding in a batch or push result."""
+    document: dict[str, Any] = json.loads(
+        json.dumps(_document(_kind(exc), exc.detail, exc.extensions), default=_json_default)
+    )
+    return document
+
+
 def problem_for(exc: errors.DomainError) -> Response:
     """The problem response for a domain error: the single status mapping of the API."""
-    kind = next(PROBLEMS[cls] for cls in type(exc).__mro__ if cls in PROBLEMS)
-    return problem(kind, exc.detail, exc.extensions)
+    return problem(_kind(exc), exc.detail, exc.extensions)
 
 
 def problem_responses(handler: Handler) -> Handler:

@@ -28,6 +28,7 @@ def _cognito() -> "CognitoIdentityProviderClient":
     """Built on first use: a function that never calls Cognito never pays for the client."""
     return boto3.client("cognito-idp")
 
+
 # Cognito's error codes, in the product's terms. Each flow may narrow these further (the auth
 # service hides whether an email exists where that would enumerate users).
 _TRANSLATIONS: dict[str, type[errors.DomainError]] = {

@@ -1,23 +1,37 @@
-"""Data access to the notes table (one per stack): each user's notes and the user's counter item.
+"""Data access to the notes table: each user's notes and the user's counter item.
 
 Keys: `user_id` (Cognito sub) and `id` (a note's UUID, or USER_ITEM_ID for the counter item that
-holds the user's change sequence, sign-out cut-off and deletion mark).
+holds the user's change sequence `last_seq`, the sign-out cut-off and the deletion mark). Note
+items carry `seq` (index by-seq: the changes feed) and, while live, `live_seq` (index
+live-by-seq: the notes list, which so never reads a tombstone). DynamoDB's error codes become the
+exceptions below; nothing outside this module sees boto3.
 """
 
+import random
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from notes_core.config import TableSettings, load_settings
-
-USER_ITEM_ID = "#user"
+from notes_core.note import Note
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+USER_ITEM_ID = "#user"
+FEED_INDEX = "by-seq"
+LIVE_INDEX = "live-by-seq"
+MAX_BATCH_GET_KEYS = 100
+MAX_TRANSACTION_ITEMS = 100
+
 _settings = load_settings(TableSettings)
+
+Item = dict[str, Any]
 
 
 @cache
@@ -26,12 +40,236 @@ def _dynamodb() -> "DynamoDBClient":
     return boto3.client("dynamodb")
 
 
+# ---------------------------------------------------------------- what writes are checked against
+@dataclass(frozen=True)
+class UserCounter:
+    """The user's counter item: where the change sequence stands and who may still write."""
+
+    last_seq: int = 0
+    signed_out_at: int | None = None  # tokens issued before this (epoch s) may not write
+    deleting: bool = False  # the account is being deleted: nothing may write
+
+    def refuses(self, token_issued_at: int) -> bool:
+        return self.deleting or (self.signed_out_at is not None and token_issued_at < self.signed_out_at)
+
+
+class SequenceMoved(Exception):
+    """Another write took the next sequence number (or changed a note) first: read again."""
+
+
+class WriteRefused(Exception):
+    """The caller's token predates a sign-out, or the account is being deleted."""
+
+
+@dataclass(frozen=True)
+class NoteWrite:
+    """The new state of a note, valid only if the stored note is still at `expected_version`
+    (None: only if no note has that id yet)."""
+
+    note: Note
+    expected_version: int | None
+
+    def size(self) -> int:
+        """A generous estimate of the item's size, for the 4 MB transaction limit."""
+        return len(self.note.title.encode()) + len(self.note.content.encode()) + 1024
+
+
+# ---------------------------------------------------------------- items
+def _key(user_id: str, item_id: str) -> Item:
+    return {"user_id": {"S": user_id}, "id": {"S": item_id}}
+
+
+def note_item(note: Note) -> Item:
+    item: Item = {
+        **_key(note.user_id, note.id),
+        "title": {"S": note.title},
+        "content": {"S": note.content},
+        "created_at": {"S": note.created_at},
+        "updated_at": {"S": note.updated_at},
+        "version": {"N": str(note.version)},
+        "seq": {"N": str(note.seq)},
+        "deleted": {"BOOL": note.deleted},
+        "fv": {"M": {name: {"N": str(version)} for name, version in note.field_versions.items()}},
+    }
+    if note.deleted:
+        item["expires_at"] = {"N": str(note.expires_at)}
+    else:
+        item["live_seq"] = {"N": str(note.seq)}
+    return item
+
+
+def note_of(item: Item) -> Note:
+    return Note(
+        user_id=item["user_id"]["S"],
+        id=item["id"]["S"],
+        title=item["title"]["S"],
+        content=item["content"]["S"],
+        created_at=item["created_at"]["S"],
+        updated_at=item["updated_at"]["S"],
+        version=int(item["version"]["N"]),
+        seq=int(item["seq"]["N"]),
+        deleted=item["deleted"]["BOOL"],
+        field_versions={name: int(value["N"]) for name, value in item["fv"]["M"].items()},
+        expires_at=int(item["expires_at"]["N"]) if "expires_at" in item else None,
+    )
+
+
+def _counter_of(item: Mapping[str, Any] | None) -> UserCounter:
+    if not item:
+        return UserCounter()
+    return UserCounter(
+        last_seq=int(item["last_seq"]["N"]) if "last_seq" in item else 0,
+        signed_out_at=int(item["signed_out_at"]["N"]) if "signed_out_at" in item else None,
+        deleting="deleting" in item,
+    )
+
+
+# ---------------------------------------------------------------- reads
+def get_note(user_id: str, note_id: str) -> Note | None:
+    """One note or tombstone, read-your-writes consistent (one GetItem)."""
+    item = _dynamodb().get_item(TableName=_settings.table_name, Key=_key(user_id, note_id), ConsistentRead=True)
+    return note_of(item["Item"]) if "Item" in item else None
+
+
+def read_for_write(user_id: str, note_ids: Sequence[str]) -> tuple[UserCounter, dict[str, Note]]:
+    """The counter item and the named notes, consistently (one BatchGetItem per 100 keys)."""
+    keys = [_key(user_id, USER_ITEM_ID)] + [_key(user_id, note_id) for note_id in dict.fromkeys(note_ids)]
+    counter: UserCounter = UserCounter()
+    notes: dict[str, Note] = {}
+    for item in _batch_get(keys):
+        if item["id"]["S"] == USER_ITEM_ID:
+            counter = _counter_of(item)
+        else:
+            notes[item["id"]["S"]] = note_of(item)
+    return counter, notes
+
+
+def _batch_get(keys: list[Item]) -> Iterator[Item]:
+    for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
+        request: dict[str, Any] = {
+            _settings.table_name: {"Keys": keys[start : start + MAX_BATCH_GET_KEYS], "ConsistentRead": True}
+        }
+        attempt = 0
+        while request:
+            reply = _dynamodb().batch_get_item(RequestItems=request)
+            yield from reply["Responses"].get(_settings.table_name, [])
+            request = reply.get("UnprocessedKeys") or {}
+            if request:  # throttled: back off before asking for the rest
+                attempt += 1
+                time.sleep(random.uniform(0, min(1.0, 0.02 * 2**attempt)))
+
+
+def query_live(user_id: str, before: tuple[int, str] | None, limit: int) -> tuple[list[Note], bool]:
+    """Live notes, most recently changed first, after the (live_seq, id) position `before`.
+
+    One Query on the sparse live index: tombstones are never read. Asks for one note more than
+    `limit` to know whether another page exists.
+    """
+    request: dict[str, Any] = {
+        "TableName": _settings.table_name,
+        "IndexName": LIVE_INDEX,
+        "KeyConditionExpression": "user_id = :user",
+        "ExpressionAttributeValues": {":user": {"S": user_id}},
+        "ScanIndexForward": False,
+        "ConsistentRead": True,
+        "Limit": limit + 1,
+    }
+    if before is not None:
+        live_seq, note_id = before
+        request["ExclusiveStartKey"] = {**_key(user_id, note_id), "live_seq": {"N": str(live_seq)}}
+    items = _dynamodb().query(**request)["Items"]
+    return [note_of(item) for item in items[:limit]], len(items) > limit
+
+
+def query_changes(user_id: str, after_seq: int, limit: int, now_epoch: int) -> tuple[list[Note], int | None, bool]:
+    """Notes and tombstones changed after `after_seq`, in sequence order (one Query, consistent).
+
+    Returns the changes (at most `limit`), the sequence number the read got up to (beyond the
+    last change when expired tombstones were skipped), and whether more may follow.
+    Tombstones past their expiry are skipped: the table's TTL removes them at some point after,
+    and a reader must not depend on when.
+    """
+    reply = _dynamodb().query(
+        TableName=_settings.table_name,
+        IndexName=FEED_INDEX,
+        KeyConditionExpression="user_id = :user AND seq > :after",
+        FilterExpression="attribute_not_exists(expires_at) OR expires_at > :now",
+        ExpressionAttributeValues={
+            ":user": {"S": user_id},
+            ":after": {"N": str(after_seq)},
+            ":now": {"N": str(now_epoch)},
+        },
+        ConsistentRead=True,
+        Limit=limit + 1,
+    )
+    notes = [note_of(item) for item in reply["Items"]]
+    if len(notes) > limit:
+        return notes[:limit], notes[limit - 1].seq, True
+    evaluated = reply.get("LastEvaluatedKey")
+    if evaluated:
+        return notes, int(evaluated["seq"]["N"]), True
+    return notes, notes[-1].seq if notes else None, False
+
+
+# ---------------------------------------------------------------- writes
+def commit(user_id: str, expected_seq: int, token_issued_at: int, writes: Sequence[NoteWrite]) -> None:
+    """Write notes and advance the user's sequence by len(writes), all or nothing.
+
+    One TransactWriteItems: the counter moves from `expected_seq` only if nobody else moved it,
+    the caller's token is not older than the last sign-out and the account is not being deleted;
+    each note is written only if it is still at its expected version. Sequence order is commit
+    order because every write takes its numbers under that condition.
+    """
+    assert 0 < len(writes) < MAX_TRANSACTION_ITEMS
+    counter_condition = "attribute_not_exists(last_seq)" if expected_seq == 0 else "last_seq = :expected"
+    values: Item = {
+        ":next": {"N": str(expected_seq + len(writes))},
+        ":issued": {"N": str(token_issued_at)},
+    }
+    if expected_seq:
+        values[":expected"] = {"N": str(expected_seq)}
+    items: list[Any] = [
+        {
+            "Update": {
+                "TableName": _settings.table_name,
+                "Key": _key(user_id, USER_ITEM_ID),
+                "UpdateExpression": "SET last_seq = :next",
+                "ConditionExpression": f"({counter_condition})"
+                " AND (attribute_not_exists(signed_out_at) OR signed_out_at <= :issued)"
+                " AND attribute_not_exists(deleting)",
+                "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+    ]
+    for write in writes:
+        put: Item = {"TableName": _settings.table_name, "Item": note_item(write.note)}
+        if write.expected_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(id)"
+        else:
+            put["ConditionExpression"] = "version = :version"
+            put["ExpressionAttributeValues"] = {":version": {"N": str(write.expected_version)}}
+        items.append({"Put": put})
+    try:
+        _dynamodb().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons", [])
+        counter_reason = reasons[0] if reasons else {}
+        if counter_reason.get("Code") == "ConditionalCheckFailed" and _counter_of(counter_reason.get("Item")).refuses(
+            token_issued_at
+        ):
+            raise WriteRefused from None
+        raise SequenceMoved from None
+
+
 def record_sign_out(user_id: str, not_before: int) -> None:
     """Refuse writes with tokens issued before `not_before` (epoch seconds); never moves it back."""
     try:
         _dynamodb().update_item(
             TableName=_settings.table_name,
-            Key={"user_id": {"S": user_id}, "id": {"S": USER_ITEM_ID}},
+            Key=_key(user_id, USER_ITEM_ID),
             UpdateExpression="SET signed_out_at = :not_before",
             ConditionExpression="attribute_not_exists(signed_out_at) OR signed_out_at < :not_before",
             ExpressionAttributeValues={":not_before": {"N": str(not_before)}},

@@ -9,7 +9,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 from notes_core.http import PROBLEM_TYPE_BASE
 from notes_core.models import account as account_models
 from notes_core.models import auth as auth_models
+from notes_core.models import notes as notes_models
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,15 @@ class Operation:
 
 
 _BODY_PROBLEMS = (400, 413, 415, 422)
+_NOTE_ID = Parameter("id", "path", "The note's id (a UUID).", {"type": "string", "format": "uuid"}, required=True)
+_IF_MATCH = Parameter("If-Match", "header", 'The ETag of the version the change is based on, e.g. "3".')
+_CURSOR = Parameter("cursor", "query", "The cursor from the previous page (omit for the first).")
+
+
+def _limit(default: int, maximum: int) -> Parameter:
+    schema = {"type": "integer", "minimum": 1, "maximum": maximum, "default": default}
+    return Parameter("limit", "query", f"Page size, 1 to {maximum}.", schema)
+
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -114,6 +124,91 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/v1/auth/sign-out", "Sign out everywhere: refresh tokens are revoked", 204, problems=(401,)),
     Operation("GET", "/v1/account", "The caller's profile", 200, reply=account_models.AccountReply, problems=(401,)),
     Operation("GET", "/v1/openapi.json", "This document", 200, public=True),
+    Operation(
+        "POST",
+        "/v1/notes",
+        "Create a note (same id and content again: a replay, 200)",
+        201,
+        notes_models.CreateNoteRequest,
+        notes_models.NoteReply,
+        problems=(*_BODY_PROBLEMS, 401, 409),
+        reply_headers=("ETag", "Location"),
+    ),
+    Operation(
+        "GET",
+        "/v1/notes",
+        "Live notes, most recently changed first",
+        200,
+        reply=notes_models.NotesPageReply,
+        problems=(400, 401),
+        parameters=(_limit(50, 100), _CURSOR),
+    ),
+    Operation(
+        "GET",
+        "/v1/notes/{id}",
+        "One note",
+        200,
+        reply=notes_models.NoteReply,
+        problems=(401, 404),
+        parameters=(_NOTE_ID,),
+        reply_headers=("ETag",),
+    ),
+    Operation(
+        "PATCH",
+        "/v1/notes/{id}",
+        "Change a note, based on a version; disjoint edits merge",
+        200,
+        notes_models.UpdateNoteRequest,
+        notes_models.NoteReply,
+        problems=(*_BODY_PROBLEMS, 401, 404, 412, 428),
+        parameters=(_NOTE_ID, _IF_MATCH),
+        reply_headers=("ETag",),
+    ),
+    Operation(
+        "DELETE",
+        "/v1/notes/{id}",
+        "Delete a note: it becomes a tombstone",
+        202,
+        reply=notes_models.NoteReply,
+        problems=(400, 401, 404, 412),
+        parameters=(_NOTE_ID, _IF_MATCH),
+        reply_headers=("ETag",),
+    ),
+    Operation(
+        "POST",
+        "/v1/notes/batch",
+        "Up to 25 creates, updates and deletes, a result per item",
+        200,
+        notes_models.BatchRequest,
+        notes_models.BatchReply,
+        problems=(*_BODY_PROBLEMS, 401),
+    ),
+    Operation(
+        "GET",
+        "/v1/sync",
+        "Pull the changes after a cursor, in commit order",
+        200,
+        reply=notes_models.PullReply,
+        problems=(400, 401, 410),
+        parameters=(_limit(200, 500), _CURSOR),
+    ),
+    Operation(
+        "POST",
+        "/v1/sync",
+        "Push up to 100 changes, a result per change",
+        200,
+        notes_models.PushRequest,
+        notes_models.PushReply,
+        problems=(*_BODY_PROBLEMS, 401),
+    ),
+)
+
+# Models that requests refer to without naming them as a body (items checked one by one).
+_ITEM_MODELS: tuple[type[BaseModel], ...] = (
+    notes_models.BatchCreateItem,
+    notes_models.BatchUpdateItem,
+    notes_models.BatchDeleteItem,
+    notes_models.PushChange,
 )
 
 _STATUS_TEXT = {
@@ -154,19 +249,23 @@ def _operation_id(operation: Operation) -> str:
     return operation.method.lower() + "_" + words.replace("/", "_").replace("-", "_")
 
 
+def _mode(model: type[BaseModel]) -> Literal["validation", "serialization"]:
+    return "serialization" if model.__name__.endswith(("Reply", "Result")) else "validation"
+
+
 def build_document() -> dict[str, Any]:
     models = {model for operation in OPERATIONS for model in (operation.request, operation.reply) if model}
+    models.update(_ITEM_MODELS)
     ordered = sorted(models, key=lambda model: model.__name__)
     refs, schema = models_json_schema(
-        [(model, "validation" if model.__name__.endswith("Request") else "serialization") for model in ordered],
+        [(model, _mode(model)) for model in ordered],
         ref_template="#/components/schemas/{model}",
     )
     schemas: dict[str, Any] = dict(schema.get("$defs", {}))
     schemas["Problem"] = _PROBLEM_SCHEMA
 
     def ref(model: type[BaseModel]) -> dict[str, Any]:
-        mode = "validation" if model.__name__.endswith("Request") else "serialization"
-        return refs[(model, mode)]  # type: ignore[index]
+        return refs[(model, _mode(model))]
 
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:

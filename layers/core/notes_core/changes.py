@@ -1,0 +1,180 @@
+"""Applying a client's changes to its notes: the write side of the sync protocol.
+
+Every write path (create, update, delete, batch, sync push) comes through `apply`:
+1. read the user's counter item and the notes concerned, consistently (one BatchGetItem);
+2. judge each change, in order, against the notes as they stand, earlier changes included:
+   - a create of an id that exists with the same title and content is a replay: answered as
+     applied, nothing written; with other content it is a conflict;
+   - an update names the version it was made on; a field changed since that version is a
+     conflict (answered with the server copy) unless it already holds the requested value;
+     fields changed by nobody since merge; requested values already in place are a replay;
+   - a delete with a base version conflicts when a field changed since; a second delete is a
+     replay of the first;
+3. commit the writes with the next sequence numbers, in as few transactions as the limits allow
+   (one for up to 99 notes), each conditioned on the counter not having moved. If it moved,
+   everything not yet committed is judged again against fresh reads.
+So a change replayed after a lost response takes effect once, and nothing is overwritten silently.
+"""
+
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from notes_core import errors, table
+from notes_core.caller import Caller
+from notes_core.note import Note, new_note, now_rfc3339
+
+MAX_ATTEMPTS = 10
+MAX_TRANSACTION_BYTES = 3_500_000  # DynamoDB allows 4 MB per transaction; keep a margin
+
+
+@dataclass(frozen=True)
+class Create:
+    note_id: str
+    title: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Update:
+    note_id: str
+    base_version: int
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Delete:
+    note_id: str
+    base_version: int | None  # None: whatever changed since
+
+
+Change = Create | Update | Delete
+
+
+class Status(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    CONFLICT = "conflict"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    note: Note | None  # the note after the change; in a conflict, the server's copy
+    replayed: bool = False  # already applied before: nothing was written this time
+    conflicting_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Step:
+    index: int
+    outcome: Outcome
+    write: table.NoteWrite | None
+
+
+def apply(caller: Caller, changes: Sequence[Change], tombstone_seconds: float) -> list[Outcome]:
+    """The outcome of each change, in order (see the module docstring)."""
+    outcomes: list[Outcome | None] = [None] * len(changes)
+    settled = 0
+    for attempt in range(MAX_ATTEMPTS):
+        counter, notes = table.read_for_write(caller.user_id, [change.note_id for change in changes[settled:]])
+        if counter.refuses(caller.issued_at):
+            raise errors.NotAuthenticated("This token was issued before a sign-out, or the account is being deleted.")
+        steps = _judge(caller.user_id, changes, settled, counter.last_seq, notes, tombstone_seconds)
+        expected_seq = counter.last_seq
+        try:
+            for chunk in _transactions(steps):
+                writes = [step.write for step in chunk if step.write is not None]
+                if writes:
+                    table.commit(caller.user_id, expected_seq, caller.issued_at, writes)
+                    expected_seq += len(writes)
+                for step in chunk:
+                    outcomes[step.index] = step.outcome
+                settled = chunk[-1].index + 1
+            return [outcome for outcome in outcomes if outcome is not None]
+        except table.WriteRefused:
+            raise errors.NotAuthenticated(
+                "This token was issued before a sign-out, or the account is being deleted."
+            ) from None
+        except table.SequenceMoved:
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # another write won: read again
+    raise errors.WriteContention("Too many concurrent writes to these notes; retry the request.")
+
+
+def _judge(
+    user_id: str, changes: Sequence[Change], start: int, last_seq: int, notes: dict[str, Note], tombstone_seconds: float
+) -> list[_Step]:
+    now = now_rfc3339()
+    expires_at = int(time.time() + tombstone_seconds)
+    state = dict(notes)
+    seq = last_seq
+    steps = []
+    for index in range(start, len(changes)):
+        change = changes[index]
+        outcome, write = _judge_one(user_id, change, state.get(change.note_id), seq + 1, now, expires_at)
+        if write is not None:
+            seq += 1
+            state[change.note_id] = write.note
+        steps.append(_Step(index, outcome, write))
+    return steps
+
+
+def _judge_one(
+    user_id: str, change: Change, current: Note | None, seq: int, now: str, expires_at: int
+) -> tuple[Outcome, table.NoteWrite | None]:
+    match change:
+        case Create(note_id, title, content):
+            if current is None:
+                note = new_note(user_id, note_id, title, content, seq, now)
+                return Outcome(Status.CREATED, note), table.NoteWrite(note, expected_version=None)
+            if not current.deleted and (current.title, current.content) == (title, content):
+                return Outcome(Status.CREATED, current, replayed=True), None
+            return Outcome(Status.CONFLICT, current), None
+
+        case Update(_, base_version, fields):
+            if current is None or current.deleted:
+                return Outcome(Status.NOT_FOUND, current), None
+            different = {name: value for name, value in fields.items() if current.value(name) != value}
+            stale = current.changed_since(base_version, tuple(different))
+            if base_version > current.version or stale:
+                return Outcome(Status.CONFLICT, current, conflicting_fields=stale or tuple(different)), None
+            if not different:
+                return Outcome(Status.UPDATED, current, replayed=True), None
+            note = current.with_fields(different, seq, now)
+            return Outcome(Status.UPDATED, note), table.NoteWrite(note, expected_version=current.version)
+
+        case Delete(_, base_version):
+            if current is None:
+                return Outcome(Status.NOT_FOUND, None), None
+            if current.deleted:
+                return Outcome(Status.DELETED, current, replayed=True), None
+            if base_version is not None:
+                stale = current.changed_since(base_version)
+                if base_version > current.version or stale:
+                    return Outcome(Status.CONFLICT, current, conflicting_fields=stale), None
+            note = current.tombstone(seq, now, expires_at)
+            return Outcome(Status.DELETED, note), table.NoteWrite(note, expected_version=current.version)
+
+
+def _transactions(steps: list[_Step]) -> Iterator[list[_Step]]:
+    """Consecutive steps grouped into transactions: at most 99 notes (the counter is the 100th),
+    under the size limit, and no note twice (a transaction writes an item once)."""
+    chunk: list[_Step] = []
+    note_ids: set[str] = set()
+    size = 0
+    for step in steps:
+        if step.write is not None:
+            write_size = step.write.size()
+            full = len(note_ids) == table.MAX_TRANSACTION_ITEMS - 1 or size + write_size > MAX_TRANSACTION_BYTES
+            if note_ids and (full or step.write.note.id in note_ids):
+                yield chunk
+                chunk, note_ids, size = [], set(), 0
+            note_ids.add(step.write.note.id)
+            size += write_size
+        chunk.append(step)
+    if chunk:
+        yield chunk

@@ -1,0 +1,54 @@
+"""Opaque cursors: base64url JSON the client passes back unchanged.
+
+A feed cursor holds the sequence number read up to and the time from which the client's view is
+known complete (see notes_core.sync); a list cursor holds the position in the live-notes index.
+Anything else a client sends as a cursor is a malformed request (400).
+"""
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from notes_core import errors
+
+
+def _encode(fields: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(fields, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, names: tuple[str, ...]) -> dict[str, Any]:
+    try:
+        fields = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        fields = None
+    if not isinstance(fields, dict) or set(fields) != set(names):
+        raise errors.MalformedRequest("The cursor is not one this API issued.")
+    return fields
+
+
+def _non_negative_int(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise errors.MalformedRequest("The cursor is not one this API issued.")
+    return value
+
+
+def feed_cursor(seq: int, complete_since: int) -> str:
+    return _encode({"s": seq, "t": complete_since})
+
+
+def read_feed_cursor(cursor: str) -> tuple[int, int]:
+    """(sequence number, epoch second from which the client's view is complete)."""
+    fields = _decode(cursor, ("s", "t"))
+    return _non_negative_int(fields["s"]), _non_negative_int(fields["t"])
+
+
+def list_cursor(live_seq: int, note_id: str) -> str:
+    return _encode({"l": live_seq, "i": note_id})
+
+
+def read_list_cursor(cursor: str) -> tuple[int, str]:
+    fields = _decode(cursor, ("l", "i"))
+    if not isinstance(fields["i"], str):
+        raise errors.MalformedRequest("The cursor is not one this API issued.")
+    return _non_negative_int(fields["l"]), fields["i"]

@@ -1,0 +1,85 @@
+"""The note as the domain sees it, and the clock it is stamped with."""
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+NOTE_FIELDS = ("title", "content")
+MAX_TITLE_CHARS = 500
+MAX_CONTENT_CHARS = 100_000
+
+
+def now_rfc3339() -> str:
+    """The server clock, RFC 3339 UTC with milliseconds: 2026-11-25T11:30:00.123Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Note:
+    """One user's note, or its tombstone once deleted (content purged, `deleted` true).
+
+    `version` counts every change (1 on create); `field_versions` holds the version at which each
+    user field last changed, so an edit based on an older version can tell whether the fields it
+    touches changed since (a conflict) or not (a merge). `seq` is the user's change sequence
+    number of the note's latest change: the changes feed is ordered by it.
+    """
+
+    user_id: str
+    id: str
+    title: str
+    content: str
+    created_at: str
+    updated_at: str
+    version: int
+    seq: int
+    field_versions: dict[str, int]
+    deleted: bool = False
+    expires_at: int | None = None  # tombstones only: when the table's TTL may remove it
+
+    def value(self, name: str) -> str:
+        value: str = getattr(self, name)
+        return value
+
+    def changed_since(self, base_version: int, names: tuple[str, ...] = NOTE_FIELDS) -> tuple[str, ...]:
+        """The fields among `names` changed by a version after `base_version`."""
+        return tuple(name for name in names if self.field_versions.get(name, 0) > base_version)
+
+    def with_fields(self, fields: dict[str, str], seq: int, now: str) -> "Note":
+        version = self.version + 1
+        versions = dict(self.field_versions) | dict.fromkeys(fields, version)
+        return replace(
+            self,
+            title=fields.get("title", self.title),
+            content=fields.get("content", self.content),
+            version=version,
+            seq=seq,
+            updated_at=now,
+            field_versions=versions,
+        )
+
+    def tombstone(self, seq: int, now: str, expires_at: int) -> "Note":
+        version = self.version + 1
+        return replace(
+            self,
+            title="",
+            content="",
+            deleted=True,
+            version=version,
+            seq=seq,
+            updated_at=now,
+            expires_at=expires_at,
+            field_versions=dict.fromkeys(NOTE_FIELDS, version),
+        )
+
+
+def new_note(user_id: str, note_id: str, title: str, content: str, seq: int, now: str) -> Note:
+    return Note(
+        user_id=user_id,
+        id=note_id,
+        title=title,
+        content=content,
+        created_at=now,
+        updated_at=now,
+        version=1,
+        seq=seq,
+        field_versions=dict.fromkeys(NOTE_FIELDS, 1),
+    )

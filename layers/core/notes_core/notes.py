@@ -1,0 +1,162 @@
+"""The notes routes: one note at a time, pages of notes, and batches of up to 25 changes."""
+
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from notes_core import changes, cursors, errors, table
+from notes_core.caller import Caller
+from notes_core.config import NotesSettings, load_settings
+from notes_core.http import problem_document, validation_error
+from notes_core.models.notes import (
+    BatchCreateItem,
+    BatchDeleteItem,
+    BatchReply,
+    BatchRequest,
+    BatchResult,
+    BatchUpdateItem,
+    CreateNoteRequest,
+    NoteReply,
+    NotesPageReply,
+    UpdateNoteRequest,
+)
+
+_settings = load_settings(NotesSettings)
+
+Precondition = int | Literal["*"] | None
+
+
+def _apply_one(caller: Caller, change: changes.Change) -> changes.Outcome:
+    (outcome,) = changes.apply(caller, [change], _settings.tombstone_seconds)
+    return outcome
+
+
+def _conflict(outcome: changes.Outcome) -> errors.PreconditionFailed:
+    assert outcome.note is not None
+    return errors.PreconditionFailed(
+        f"The note is at version {outcome.note.version} and these fields changed since: "
+        f"{', '.join(outcome.conflicting_fields) or 'none the client knew of'}.",
+        note=NoteReply.of(outcome.note),
+        conflicting_fields=list(outcome.conflicting_fields),
+    )
+
+
+def create_note(caller: Caller, request: CreateNoteRequest) -> tuple[NoteReply, bool]:
+    """The note, and whether it is new (False: a replay of an earlier create)."""
+    note_id = str(request.id or uuid.uuid4())
+    outcome = _apply_one(caller, changes.Create(note_id, request.title, request.content))
+    assert outcome.note is not None
+    if outcome.status is changes.Status.CONFLICT:
+        raise errors.AlreadyExists("A note with this id exists with other content.", note=NoteReply.of(outcome.note))
+    return NoteReply.of(outcome.note), not outcome.replayed
+
+
+def get_note(caller: Caller, note_id: str) -> NoteReply:
+    note = table.get_note(caller.user_id, note_id)
+    if note is None or note.deleted:
+        raise errors.NotFound("No such note.")
+    return NoteReply.of(note)
+
+
+def list_notes(caller: Caller, limit: int, cursor: str | None) -> NotesPageReply:
+    """Live notes, most recently changed first."""
+    before = cursors.read_list_cursor(cursor) if cursor else None
+    notes, more = table.query_live(caller.user_id, before, limit)
+    next_cursor = cursors.list_cursor(notes[-1].seq, notes[-1].id) if more and notes else None
+    return NotesPageReply(notes=[NoteReply.of(note) for note in notes], next_cursor=next_cursor)
+
+
+def _base_version(if_match: Precondition, body_version: int | None) -> int | Literal["*"] | None:
+    if if_match is not None and body_version is not None and if_match != body_version:
+        raise errors.MalformedRequest("If-Match and base_version name different versions.")
+    return if_match if if_match is not None else body_version
+
+
+def update_note(caller: Caller, note_id: str, request: UpdateNoteRequest, if_match: Precondition) -> NoteReply:
+    base = _base_version(if_match, request.base_version)
+    if base is None or base == "*":
+        raise errors.PreconditionRequired("Send If-Match with the note's ETag, or base_version in the body.")
+    outcome = _apply_one(caller, changes.Update(note_id, base, request.fields()))
+    if outcome.status is changes.Status.NOT_FOUND:
+        raise errors.NotFound("No such note.")
+    if outcome.status is changes.Status.CONFLICT:
+        raise _conflict(outcome)
+    assert outcome.note is not None
+    return NoteReply.of(outcome.note)
+
+
+def delete_note(caller: Caller, note_id: str, if_match: Precondition) -> NoteReply:
+    """The tombstone. Without If-Match (or with *) the note is deleted whatever changed."""
+    base = _base_version(if_match, None)
+    outcome = _apply_one(caller, changes.Delete(note_id, None if base == "*" else base))
+    if outcome.status is changes.Status.NOT_FOUND:
+        raise errors.NotFound("No such note.")
+    if outcome.status is changes.Status.CONFLICT:
+        raise _conflict(outcome)
+    assert outcome.note is not None
+    return NoteReply.of(outcome.note)
+
+
+# ---------------------------------------------------------------- batch
+_BATCH_STATUS: dict[changes.Status, Literal["created", "updated", "deleted", "conflict", "not_found"]] = {
+    changes.Status.CREATED: "created",
+    changes.Status.UPDATED: "updated",
+    changes.Status.DELETED: "deleted",
+    changes.Status.CONFLICT: "conflict",
+    changes.Status.NOT_FOUND: "not_found",
+}
+
+
+def _parse_item[Item: BaseModel](model: type[Item], raw: dict[str, Any]) -> Item | errors.DomainError:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        return validation_error(exc)
+
+
+def _create(item: BatchCreateItem) -> changes.Change:
+    return changes.Create(str(item.id or uuid.uuid4()), item.title, item.content)
+
+
+def _update(item: BatchUpdateItem) -> changes.Change:
+    return changes.Update(str(item.id), item.base_version, item.fields())
+
+
+def _delete(item: BatchDeleteItem) -> changes.Change:
+    return changes.Delete(str(item.id), item.base_version)
+
+
+_BATCH_KINDS: dict[str, tuple[type[BaseModel], Callable[[Any], changes.Change]]] = {
+    "create": (BatchCreateItem, _create),
+    "update": (BatchUpdateItem, _update),
+    "delete": (BatchDeleteItem, _delete),
+}
+
+
+def batch(caller: Caller, request: BatchRequest) -> BatchReply:
+    """Each item's result, in request order; an invalid item does not stop the others."""
+    parsed: list[changes.Change | tuple[Any, errors.DomainError]] = []
+    for kind in request.order():
+        model, to_change = _BATCH_KINDS[kind]
+        for raw in getattr(request, kind):
+            item = _parse_item(model, raw)
+            parsed.append((raw.get("id"), item) if isinstance(item, errors.DomainError) else to_change(item))
+    valid = [entry for entry in parsed if not isinstance(entry, tuple)]
+    outcomes = iter(changes.apply(caller, valid, _settings.tombstone_seconds))
+    results = []
+    for entry in parsed:
+        if isinstance(entry, tuple):
+            raw_id, problem = entry
+            results.append(BatchResult(id=_text(raw_id), status="invalid", problem=problem_document(problem)))
+            continue
+        outcome = next(outcomes)
+        status = _BATCH_STATUS[outcome.status]
+        note = NoteReply.of(outcome.note) if outcome.note is not None and status != "not_found" else None
+        results.append(BatchResult(id=entry.note_id, status=status, note=note))
+    return BatchReply(results=results)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

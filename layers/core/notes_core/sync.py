@@ -1,0 +1,80 @@
+"""The sync routes: pull the changes after a cursor, push a device's changes.
+
+A feed cursor carries the sequence number read up to and `complete_since`: the time from which
+the client's view is known complete. Any note the client holds that is deleted later has a
+tombstone younger than that time, so while the cursor is younger than the tombstone retention the
+client cannot miss a deletion; an older cursor gets 410 resync-required. A page that reaches the
+end of the feed makes `complete_since` the time of the read; a page with more to come keeps the
+incoming cursor's (a first page, without cursor, uses the time of the read: the client held
+nothing before it).
+"""
+
+import time
+from typing import Any
+
+from pydantic import ValidationError
+
+from notes_core import changes, cursors, errors, table
+from notes_core.caller import Caller
+from notes_core.config import NotesSettings, load_settings
+from notes_core.http import MAX_BODY_BYTES, problem_document, validation_error
+from notes_core.models.notes import NoteReply, PullReply, PushChange, PushReply, PushRequest, PushResult
+
+_settings = load_settings(NotesSettings)
+
+# Pages stay well under Lambda's 6 MB response limit whatever the notes hold.
+PAGE_BYTE_BUDGET = MAX_BODY_BYTES
+
+
+def pull(caller: Caller, cursor: str | None, limit: int) -> PullReply:
+    now = int(time.time())
+    after_seq, complete_since = cursors.read_feed_cursor(cursor) if cursor else (0, now)
+    if now - complete_since > _settings.tombstone_seconds:
+        raise errors.ResyncRequired(
+            "This cursor is older than the tombstone retention; discard local state and sync from the beginning."
+        )
+    notes, read_up_to, has_more = table.query_changes(caller.user_id, after_seq, limit, now)
+    page = [NoteReply.of(note) for note in notes]
+    budget = PAGE_BYTE_BUDGET
+    for index, reply in enumerate(page):
+        budget -= len(reply.model_dump_json()) + 1
+        if budget < 0 and index > 0:  # the rest comes on the next page
+            page, read_up_to, has_more = page[:index], notes[index - 1].seq, True
+            break
+    next_seq = read_up_to if read_up_to is not None else after_seq
+    next_cursor = cursors.feed_cursor(next_seq, complete_since if has_more else now)
+    return PullReply(changes=page, cursor=next_cursor, has_more=has_more)
+
+
+def push(caller: Caller, request: PushRequest) -> PushReply:
+    """Each change's result, in order: applied, conflict (with the server's copy) or rejected."""
+    parsed: list[changes.Change | PushResult] = [_change_or_rejection(raw) for raw in request.changes]
+    valid = [entry for entry in parsed if not isinstance(entry, PushResult)]
+    outcomes = iter(changes.apply(caller, valid, _settings.tombstone_seconds))
+    return PushReply(
+        results=[entry if isinstance(entry, PushResult) else _result(entry, next(outcomes)) for entry in parsed]
+    )
+
+
+def _change_or_rejection(raw: dict[str, Any]) -> changes.Change | PushResult:
+    try:
+        change = PushChange.model_validate(raw)
+    except ValidationError as exc:
+        raw_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+        return PushResult(id=raw_id, status="rejected", problem=problem_document(validation_error(exc)))
+    note_id = str(change.id)
+    if change.op == "delete":
+        return changes.Delete(note_id, change.base_version)
+    if change.base_version is None:
+        return changes.Create(note_id, change.title or "", change.content or "")  # the model requires both
+    return changes.Update(note_id, change.base_version, change.fields())
+
+
+def _result(change: changes.Change, outcome: changes.Outcome) -> PushResult:
+    note = NoteReply.of(outcome.note) if outcome.note is not None else None
+    if outcome.status is changes.Status.NOT_FOUND and note is None:
+        problem = problem_document(errors.NotFound("No such note: it never existed or its tombstone expired."))
+        return PushResult(id=change.note_id, status="rejected", problem=problem)
+    if outcome.status in (changes.Status.CONFLICT, changes.Status.NOT_FOUND):
+        return PushResult(id=change.note_id, status="conflict", note=note)  # NOT_FOUND here: deleted meanwhile
+    return PushResult(id=change.note_id, status="applied", note=note)

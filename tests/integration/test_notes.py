@@ -1,0 +1,326 @@
+"""The notes routes, one note at a time: create, get, list, update, delete."""
+
+import uuid
+
+import pytest
+
+from tests.support.api import Api, Reply, User
+
+
+def _create(api: Api, user: User, title: str = "Title", content: str = "Content", note_id: str | None = None) -> Reply:
+    body: dict[str, str] = {"title": title, "content": content}
+    if note_id:
+        body["id"] = note_id
+    reply = api.call("notes_create", user, body=body)
+    assert reply.status in (200, 201), reply.body
+    return reply
+
+
+@pytest.fixture
+def user(api: Api) -> User:
+    return api.new_user()
+
+
+# ---------------------------------------------------------------- create
+def test_create_answers_201_with_the_note_its_etag_and_location(api: Api, user: User) -> None:
+    reply = api.call("notes_create", user, body={"title": "Groceries", "content": "milk"})
+
+    assert reply.status == 201
+    note = reply.body
+    assert uuid.UUID(note["id"])
+    assert (note["title"], note["content"], note["version"], note["deleted"], note["media"]) == (
+        "Groceries",
+        "milk",
+        1,
+        False,
+        [],
+    )
+    assert note["created_at"] == note["updated_at"]
+    assert note["created_at"].endswith("Z")
+    assert reply.headers["etag"] == '"1"'
+    assert reply.headers["location"] == f"/v1/notes/{note['id']}"
+
+
+def test_creating_the_same_id_and_content_again_is_a_replay(api: Api, user: User) -> None:
+    # Given a note the client created with its own id, whose answer the client never got
+    note_id = str(uuid.uuid4())
+    first = _create(api, user, "A", "B", note_id)
+
+    # When the client sends the same create again
+    again = api.call("notes_create", user, body={"id": note_id, "title": "A", "content": "B"})
+
+    # Then it is answered 200 with the same note, and nothing was written twice
+    assert first.status == 201
+    assert again.status == 200
+    assert again.body == first.body
+
+
+def test_creating_an_existing_id_with_other_content_is_409(api: Api, user: User) -> None:
+    note_id = str(uuid.uuid4())
+    _create(api, user, "A", "B", note_id)
+
+    reply = api.call("notes_create", user, body={"id": note_id, "title": "A", "content": "other"})
+
+    assert reply.status == 409
+    assert reply.body["note"]["content"] == "B"
+
+
+def test_the_id_is_normalised_to_lowercase(api: Api, user: User) -> None:
+    note_id = str(uuid.uuid4())
+
+    reply = _create(api, user, note_id=note_id.upper())
+
+    assert reply.body["id"] == note_id
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "t", "content": "c", "version": 3},
+        {"title": "t", "content": "c", "user_id": "someone-else"},
+        {"title": "t", "content": "c", "created_at": "2020-01-01T00:00:00Z"},
+        {"title": "t", "content": "c", "deleted": True},
+        {"title": "t", "content": "c", "colour": "red"},
+        {"title": "t" * 501, "content": "c"},
+        {"title": "t", "content": "c" * 100_001},
+        {"title": "t"},
+        {"id": "not-a-uuid", "title": "t", "content": "c"},
+    ],
+    ids=[
+        "version",
+        "user_id",
+        "created_at",
+        "deleted",
+        "unknown",
+        "long-title",
+        "long-content",
+        "no-content",
+        "bad-id",
+    ],
+)
+def test_server_owned_unknown_or_invalid_fields_are_422(api: Api, user: User, body: dict[str, object]) -> None:
+    reply = api.call("notes_create", user, body=body)
+
+    assert reply.status == 422
+    assert reply.problem_type == "validation-error"
+
+
+def test_the_longest_title_and_content_fit(api: Api, user: User) -> None:
+    reply = api.call("notes_create", user, body={"title": "é" * 500, "content": "😀" * 100_000})
+
+    assert reply.status == 201
+    assert len(reply.body["content"]) == 100_000
+
+
+# ---------------------------------------------------------------- get
+def test_get_answers_the_note_with_its_etag(api: Api, user: User) -> None:
+    created = _create(api, user).body
+
+    reply = api.call("notes_get", user, note_id=created["id"])
+
+    assert reply.status == 200
+    assert reply.body == created
+    assert reply.headers["etag"] == '"1"'
+
+
+@pytest.mark.parametrize("note_id", [str(uuid.uuid4()), "not-a-uuid"])
+def test_get_of_an_unknown_id_is_404(api: Api, user: User, note_id: str) -> None:
+    reply = api.call("notes_get", user, note_id=note_id)
+
+    assert reply.status == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+def test_get_of_a_deleted_note_is_404(api: Api, user: User) -> None:
+    created = _create(api, user).body
+    assert api.call("notes_delete", user, note_id=created["id"], headers={"if-match": None}).status == 202
+
+    assert api.call("notes_get", user, note_id=created["id"]).status == 404
+
+
+# ---------------------------------------------------------------- list
+def test_list_pages_through_live_notes_most_recently_changed_first(api: Api, user: User) -> None:
+    # Given five notes, the second edited last and the fourth deleted
+    ids = [_create(api, user, f"n{i}").body["id"] for i in range(5)]
+    api.call("notes_update", user, note_id=ids[1], body={"title": "edited"}, headers={"if-match": '"1"'})
+    api.call("notes_delete", user, note_id=ids[3], headers={"if-match": None})
+
+    # When the user lists them two at a time
+    pages, cursor = [], None
+    while True:
+        query = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+        reply = api.call("notes_list", user, query=query)
+        assert reply.status == 200
+        pages.append([note["id"] for note in reply.body["notes"]])
+        cursor = reply.body["next_cursor"]
+        if cursor is None:
+            break
+
+    # Then every live note comes once, newest change first, and the last page says so
+    assert pages == [[ids[1], ids[4]], [ids[2], ids[0]]]
+
+
+def test_list_of_a_user_without_notes_is_empty(api: Api, user: User) -> None:
+    reply = api.call("notes_list", user, query={})
+
+    assert reply.status == 200
+    assert reply.body == {"notes": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    "query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"cursor": "not-a-cursor"}, {"cursor": "e30"}]
+)
+def test_list_refuses_bad_parameters_with_400(api: Api, user: User, query: dict[str, str]) -> None:
+    reply = api.call("notes_list", user, query=query)
+
+    assert reply.status == 400
+    assert reply.problem_type == "malformed-request"
+
+
+# ---------------------------------------------------------------- update
+def test_update_with_the_current_version_applies(api: Api, user: User) -> None:
+    note = _create(api, user, "A", "B").body
+
+    reply = api.call("notes_update", user, note_id=note["id"], body={"content": "C"}, headers={"if-match": '"1"'})
+
+    assert reply.status == 200
+    assert (reply.body["title"], reply.body["content"], reply.body["version"]) == ("A", "C", 2)
+    assert reply.headers["etag"] == '"2"'
+    assert reply.body["updated_at"] >= note["updated_at"]
+
+
+def test_base_version_in_the_body_works_like_if_match(api: Api, user: User) -> None:
+    note = _create(api, user).body
+
+    reply = api.call(
+        "notes_update", user, note_id=note["id"], body={"title": "new", "base_version": 1}, headers={"if-match": None}
+    )
+
+    assert reply.status == 200
+    assert reply.body["version"] == 2
+
+
+def test_update_without_a_version_is_428(api: Api, user: User) -> None:
+    note = _create(api, user).body
+
+    reply = api.call("notes_update", user, note_id=note["id"], body={"title": "x"}, headers={"if-match": None})
+
+    assert reply.status == 428
+    assert reply.problem_type == "precondition-required"
+
+
+def test_a_stale_edit_to_other_fields_merges(api: Api, user: User) -> None:
+    # Given a note whose content another device changed (version 2)
+    note = _create(api, user, "A", "B").body
+    api.call("notes_update", user, note_id=note["id"], body={"content": "B2"}, headers={"if-match": '"1"'})
+
+    # When this device changes the title, based on version 1
+    reply = api.call("notes_update", user, note_id=note["id"], body={"title": "A2"}, headers={"if-match": '"1"'})
+
+    # Then both edits are kept
+    assert reply.status == 200
+    assert (reply.body["title"], reply.body["content"], reply.body["version"]) == ("A2", "B2", 3)
+
+
+def test_a_stale_edit_to_a_changed_field_is_412_with_the_server_copy(api: Api, user: User) -> None:
+    note = _create(api, user, "A", "B").body
+    api.call("notes_update", user, note_id=note["id"], body={"content": "theirs"}, headers={"if-match": '"1"'})
+
+    reply = api.call("notes_update", user, note_id=note["id"], body={"content": "mine"}, headers={"if-match": '"1"'})
+
+    assert reply.status == 412
+    assert reply.problem_type == "version-conflict"
+    assert reply.body["note"]["content"] == "theirs"
+    assert reply.body["note"]["version"] == 2
+    assert reply.body["conflicting_fields"] == ["content"]
+    assert api.call("notes_get", user, note_id=note["id"]).body["content"] == "theirs"
+
+
+def test_a_replayed_update_answers_the_same_and_changes_nothing(api: Api, user: User) -> None:
+    note = _create(api, user).body
+    first = api.call("notes_update", user, note_id=note["id"], body={"title": "T2"}, headers={"if-match": '"1"'})
+
+    again = api.call("notes_update", user, note_id=note["id"], body={"title": "T2"}, headers={"if-match": '"1"'})
+
+    assert again.status == 200
+    assert again.body == first.body
+    assert api.call("notes_get", user, note_id=note["id"]).body["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({"if-match": 'W/"1"'}, {"title": "x"}, 200),
+        ({"if-match": "1"}, {"title": "x"}, 200),
+        ({"if-match": '"one"'}, {"title": "x"}, 400),
+        ({"if-match": '"1"'}, {"title": "x", "base_version": 2}, 400),
+        ({"if-match": '"9"'}, {"title": "x"}, 412),
+        ({"if-match": "*"}, {"title": "x"}, 428),
+        ({"if-match": '"1"'}, {}, 422),
+        ({"if-match": '"1"'}, {"title": "x", "version": 5}, 422),
+    ],
+    ids=["weak", "bare", "malformed", "disagreeing", "future", "star", "empty", "server-owned"],
+)
+def test_update_preconditions(
+    api: Api, user: User, headers: dict[str, str], body: dict[str, object], status: int
+) -> None:
+    note = _create(api, user).body
+
+    reply = api.call("notes_update", user, note_id=note["id"], body=body, headers=headers)
+
+    assert reply.status == status
+
+
+def test_update_of_an_unknown_or_deleted_note_is_404(api: Api, user: User) -> None:
+    note = _create(api, user).body
+    api.call("notes_delete", user, note_id=note["id"], headers={"if-match": None})
+
+    for note_id in (note["id"], str(uuid.uuid4())):
+        reply = api.call("notes_update", user, note_id=note_id, body={"title": "x"}, headers={"if-match": '"1"'})
+        assert reply.status == 404
+
+
+# ---------------------------------------------------------------- delete
+def test_delete_leaves_a_purged_tombstone(api: Api, user: User) -> None:
+    note = _create(api, user, "secret", "very secret").body
+
+    reply = api.call("notes_delete", user, note_id=note["id"], headers={"if-match": None})
+
+    assert reply.status == 202
+    assert (reply.body["title"], reply.body["content"], reply.body["deleted"], reply.body["version"]) == (
+        "",
+        "",
+        True,
+        2,
+    )
+    item = api.stack.client("dynamodb").get_item(
+        TableName=api.stack.ref("NotesTable"), Key={"user_id": {"S": user.user_id}, "id": {"S": note["id"]}}
+    )["Item"]
+    assert "secret" not in str(item)
+    assert int(item["expires_at"]["N"]) > 0
+    assert "live_seq" not in item
+
+
+def test_a_replayed_delete_answers_the_same(api: Api, user: User) -> None:
+    note = _create(api, user).body
+    first = api.call("notes_delete", user, note_id=note["id"], headers={"if-match": '"1"'})
+
+    again = api.call("notes_delete", user, note_id=note["id"], headers={"if-match": '"1"'})
+
+    assert (first.status, again.status) == (202, 202)
+    assert again.body == first.body
+
+
+def test_delete_based_on_a_version_before_an_edit_is_412(api: Api, user: User) -> None:
+    note = _create(api, user).body
+    api.call("notes_update", user, note_id=note["id"], body={"content": "edited"}, headers={"if-match": '"1"'})
+
+    reply = api.call("notes_delete", user, note_id=note["id"], headers={"if-match": '"1"'})
+
+    assert reply.status == 412
+    assert reply.body["note"]["content"] == "edited"
+    assert api.call("notes_get", user, note_id=note["id"]).status == 200
+
+
+def test_delete_of_an_unknown_note_is_404(api: Api, user: User) -> None:
+    assert api.call("notes_delete", user, note_id=str(uuid.uuid4()), headers={"if-match": None}).status == 404
