@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ class User:
 class Api:
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
+        self.last_body = ""  # the raw body of the last reply
         template = stack.provisioned.template
         self._by_code_dir = {
             properties["CodeUri"].strip("/").split("/")[-1]: logical_id
@@ -51,6 +53,7 @@ class Api:
         result = self.stack.functions.invoke(self.function_of(code_dir), event)
         headers = {name.lower(): value for name, value in result.get("headers", {}).items()}
         body = result.get("body")
+        self.last_body = body or ""
         return Reply(result["statusCode"], headers, json.loads(body) if body else None)
 
     def post(self, code_dir: str, body: Any) -> Reply:
@@ -68,7 +71,7 @@ class Api:
         body: Any = events.UNCHANGED,
         note_id: str | None = None,
         query: dict[str, str] | None = None,
-        headers: dict[str, str | None] | None = None,
+        headers: Mapping[str, str | None] | None = None,
     ) -> Reply:
         """Invoke a function with its fixture, as `user`, with the parts a test cares about changed."""
         event = events.as_caller(events.fixture(code_dir), user.access_token, user.claims)

@@ -3,6 +3,7 @@ the local front builds them."""
 
 import copy
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +31,7 @@ def customised(
     body: Any = UNCHANGED,
     note_id: str | None = None,
     query: dict[str, str] | None = None,
-    headers: dict[str, str | None] | None = None,
+    headers: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """The event with another body (a str is sent as is), note id, query or headers (None removes one)."""
     changed = copy.deepcopy(event)

@@ -14,8 +14,16 @@ Every write path (create, update, delete, batch, sync push) comes through `apply
    (one for up to 99 notes), each conditioned on the counter not having moved. If it moved,
    everything not yet committed is judged again against fresh reads.
 So a change replayed after a lost response takes effect once, and nothing is overwritten silently.
+
+A request of several changes (batch, push) may also name itself by a digest of its body. The
+counter item keeps the outcomes of the user's last such request that wrote anything, in the same
+transaction as its last write; sent again unchanged, it gets the same outcomes back (with the
+notes as they stand now) even where its own changes depend on each other, e.g. a create and an
+edit of the same note, which judged one by one again would no longer look like replays.
 """
 
+import hashlib
+import json
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -60,6 +68,15 @@ class Status(StrEnum):
     CONFLICT = "conflict"
     NOT_FOUND = "not_found"
 
+    @property
+    def code(self) -> str:
+        """One character, for the counter item's record of the last request."""
+        return _CODES[self]
+
+
+_CODES = {Status.CREATED: "c", Status.UPDATED: "u", Status.DELETED: "d", Status.CONFLICT: "x", Status.NOT_FOUND: "n"}
+_STATUS_OF_CODE = {code: status for status, code in _CODES.items()}
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -76,7 +93,15 @@ class _Step:
     write: table.NoteWrite | None
 
 
-def apply(caller: Caller, changes: Sequence[Change], tombstone_seconds: float) -> list[Outcome]:
+def request_digest(kind: str, body: object) -> str:
+    """A request's identity for exact replays: its kind and its body, canonically serialised."""
+    canonical = json.dumps([kind, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def apply(
+    caller: Caller, changes: Sequence[Change], tombstone_seconds: float, digest: str | None = None
+) -> list[Outcome]:
     """The outcome of each change, in order (see the module docstring)."""
     outcomes: list[Outcome | None] = [None] * len(changes)
     settled = 0
@@ -84,13 +109,34 @@ def apply(caller: Caller, changes: Sequence[Change], tombstone_seconds: float) -
         counter, notes = table.read_for_write(caller.user_id, [change.note_id for change in changes[settled:]])
         if counter.refuses(caller.issued_at):
             raise errors.NotAuthenticated("This token was issued before a sign-out, or the account is being deleted.")
+        recorded = counter.last_request
+        if (
+            digest
+            and settled == 0
+            and recorded
+            and recorded.digest == digest
+            and len(recorded.outcomes) == len(changes)
+        ):
+            return [
+                Outcome(_STATUS_OF_CODE[code], notes.get(change.note_id), replayed=True)
+                for code, change in zip(recorded.outcomes, changes, strict=True)
+            ]
         steps = _judge(caller.user_id, changes, settled, counter.last_seq, notes, tombstone_seconds)
+        chunks = list(_transactions(steps))
+        last_writing = max((i for i, chunk in enumerate(chunks) if any(step.write for step in chunk)), default=-1)
+        record = None
+        if digest:
+            codes = [outcome.status.code for outcome in outcomes[:settled] if outcome] + [
+                s.outcome.status.code for s in steps
+            ]
+            record = table.RequestRecord(digest, "".join(codes))
         expected_seq = counter.last_seq
         try:
-            for chunk in _transactions(steps):
+            for number, chunk in enumerate(chunks):
                 writes = [step.write for step in chunk if step.write is not None]
                 if writes:
-                    table.commit(caller.user_id, expected_seq, caller.issued_at, writes)
+                    last = record if number == last_writing else None
+                    table.commit(caller.user_id, expected_seq, caller.issued_at, writes, last)
                     expected_seq += len(writes)
                 for step in chunk:
                     outcomes[step.index] = step.outcome

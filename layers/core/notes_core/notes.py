@@ -144,7 +144,8 @@ def batch(caller: Caller, request: BatchRequest) -> BatchReply:
             item = _parse_item(model, raw)
             parsed.append((raw.get("id"), item) if isinstance(item, errors.DomainError) else to_change(item))
     valid = [entry for entry in parsed if not isinstance(entry, tuple)]
-    outcomes = iter(changes.apply(caller, valid, _settings.tombstone_seconds))
+    digest = changes.request_digest("batch", [(kind, getattr(request, kind)) for kind in request.order()])
+    outcomes = iter(changes.apply(caller, valid, _settings.tombstone_seconds, digest))
     results = []
     for entry in parsed:
         if isinstance(entry, tuple):

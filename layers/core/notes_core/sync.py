@@ -50,7 +50,8 @@ def push(caller: Caller, request: PushRequest) -> PushReply:
     """Each change's result, in order: applied, conflict (with the server's copy) or rejected."""
     parsed: list[changes.Change | PushResult] = [_change_or_rejection(raw) for raw in request.changes]
     valid = [entry for entry in parsed if not isinstance(entry, PushResult)]
-    outcomes = iter(changes.apply(caller, valid, _settings.tombstone_seconds))
+    digest = changes.request_digest("push", request.changes)
+    outcomes = iter(changes.apply(caller, valid, _settings.tombstone_seconds, digest))
     return PushReply(
         results=[entry if isinstance(entry, PushResult) else _result(entry, next(outcomes)) for entry in parsed]
     )

@@ -1,7 +1,8 @@
 """Data access to the notes table: each user's notes and the user's counter item.
 
 Keys: `user_id` (Cognito sub) and `id` (a note's UUID, or USER_ITEM_ID for the counter item that
-holds the user's change sequence `last_seq`, the sign-out cut-off and the deletion mark). Note
+holds the user's change sequence `last_seq`, the sign-out cut-off, the deletion mark and the
+outcome of the user's last multi-change request, so that its exact replay answers the same). Note
 items carry `seq` (index by-seq: the changes feed) and, while live, `live_seq` (index
 live-by-seq: the notes list, which so never reads a tombstone). DynamoDB's error codes become the
 exceptions below; nothing outside this module sees boto3.
@@ -48,9 +49,18 @@ class UserCounter:
     last_seq: int = 0
     signed_out_at: int | None = None  # tokens issued before this (epoch s) may not write
     deleting: bool = False  # the account is being deleted: nothing may write
+    last_request: "RequestRecord | None" = None
 
     def refuses(self, token_issued_at: int) -> bool:
         return self.deleting or (self.signed_out_at is not None and token_issued_at < self.signed_out_at)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """A request that wrote (its digest) and the outcome code of each of its changes."""
+
+    digest: str
+    outcomes: str
 
 
 class SequenceMoved(Exception):
@@ -121,6 +131,11 @@ def _counter_of(item: Mapping[str, Any] | None) -> UserCounter:
         last_seq=int(item["last_seq"]["N"]) if "last_seq" in item else 0,
         signed_out_at=int(item["signed_out_at"]["N"]) if "signed_out_at" in item else None,
         deleting="deleting" in item,
+        last_request=RequestRecord(
+            digest=item["last_request"]["M"]["digest"]["S"], outcomes=item["last_request"]["M"]["outcomes"]["S"]
+        )
+        if "last_request" in item
+        else None,
     )
 
 
@@ -212,8 +227,15 @@ def query_changes(user_id: str, after_seq: int, limit: int, now_epoch: int) -> t
 
 
 # ---------------------------------------------------------------- writes
-def commit(user_id: str, expected_seq: int, token_issued_at: int, writes: Sequence[NoteWrite]) -> None:
-    """Write notes and advance the user's sequence by len(writes), all or nothing.
+def commit(
+    user_id: str,
+    expected_seq: int,
+    token_issued_at: int,
+    writes: Sequence[NoteWrite],
+    record: RequestRecord | None = None,
+) -> None:
+    """Write notes and advance the user's sequence by len(writes), all or nothing; `record`
+    replaces the counter's record of the last request.
 
     One TransactWriteItems: the counter moves from `expected_seq` only if nobody else moved it,
     the caller's token is not older than the last sign-out and the account is not being deleted;
@@ -228,12 +250,16 @@ def commit(user_id: str, expected_seq: int, token_issued_at: int, writes: Sequen
     }
     if expected_seq:
         values[":expected"] = {"N": str(expected_seq)}
+    update = "SET last_seq = :next"
+    if record is not None:
+        update += ", last_request = :record"
+        values[":record"] = {"M": {"digest": {"S": record.digest}, "outcomes": {"S": record.outcomes}}}
     items: list[Any] = [
         {
             "Update": {
                 "TableName": _settings.table_name,
                 "Key": _key(user_id, USER_ITEM_ID),
-                "UpdateExpression": "SET last_seq = :next",
+                "UpdateExpression": update,
                 "ConditionExpression": f"({counter_condition})"
                 " AND (attribute_not_exists(signed_out_at) OR signed_out_at <= :issued)"
                 " AND attribute_not_exists(deleting)",

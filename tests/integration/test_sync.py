@@ -1,0 +1,213 @@
+"""GET and POST /v1/sync: the changes feed and pushes of a device's changes."""
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from notes_core import cursors
+from tests.support.api import Api, User
+
+
+@pytest.fixture
+def user(api: Api) -> User:
+    return api.new_user()
+
+
+def _push(api: Api, user: User, *changes: dict[str, Any]) -> list[dict[str, Any]]:
+    reply = api.call("sync_push", user, body={"changes": list(changes)})
+    assert reply.status == 200, reply.body
+    results: list[dict[str, Any]] = reply.body["results"]
+    return results
+
+
+def _pull_all(api: Api, user: User, cursor: str | None = None, limit: int = 200) -> tuple[list[dict[str, Any]], str]:
+    changes: list[dict[str, Any]] = []
+    while True:
+        query = {"limit": str(limit)} | ({"cursor": cursor} if cursor else {})
+        reply = api.call("sync_pull", user, query=query)
+        assert reply.status == 200, reply.body
+        changes += reply.body["changes"]
+        cursor = reply.body["cursor"]
+        if not reply.body["has_more"]:
+            assert cursor is not None
+            return changes, cursor
+
+
+def _upsert(note_id: str, base: int | None, **fields: str) -> dict[str, Any]:
+    return {"op": "upsert", "id": note_id, "base_version": base, **fields}
+
+
+def test_pull_returns_every_change_in_commit_order_page_by_page(api: Api, user: User) -> None:
+    # Given five created notes, the first then edited and the second deleted
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    _push(api, user, *(_upsert(note_id, None, title=f"n{i}", content="c") for i, note_id in enumerate(ids)))
+    _push(api, user, _upsert(ids[0], 1, title="edited"), {"op": "delete", "id": ids[1], "base_version": 1})
+
+    # When a new device pulls from the beginning, two changes at a time
+    changes, _ = _pull_all(api, user, limit=2)
+
+    # Then it gets each note's latest state once, in the order the changes were committed
+    assert [(change["id"], change["version"], change["deleted"]) for change in changes] == [
+        (ids[2], 1, False),
+        (ids[3], 1, False),
+        (ids[4], 1, False),
+        (ids[0], 2, False),
+        (ids[1], 2, True),
+    ]
+
+
+def test_pulling_from_the_cursor_returns_only_what_changed_since(api: Api, user: User) -> None:
+    first = str(uuid.uuid4())
+    _push(api, user, _upsert(first, None, title="a", content="b"))
+    _, cursor = _pull_all(api, user)
+
+    second = str(uuid.uuid4())
+    _push(api, user, _upsert(second, None, title="c", content="d"))
+    changes, next_cursor = _pull_all(api, user, cursor)
+    nothing, same_cursor = _pull_all(api, user, next_cursor)
+
+    assert [change["id"] for change in changes] == [second]
+    assert nothing == []
+    assert cursors.read_feed_cursor(same_cursor)[0] == cursors.read_feed_cursor(next_cursor)[0]
+
+
+def test_push_answers_applied_conflict_or_rejected_per_change(api: Api, user: User) -> None:
+    # Given a note at version 2, changed in its content by another device
+    note_id = str(uuid.uuid4())
+    _push(api, user, _upsert(note_id, None, title="t", content="c"))
+    _push(api, user, _upsert(note_id, 1, content="theirs"))
+    created = str(uuid.uuid4())
+
+    # When a device pushes a create, a merge, a conflicting edit, an invalid change and a delete of nothing
+    results = _push(
+        api,
+        user,
+        _upsert(created, None, title="new", content="x"),
+        _upsert(note_id, 1, title="mine"),
+        _upsert(note_id, 1, content="mine too"),
+        {"op": "upsert", "id": note_id, "base_version": 1, "colour": "red"},
+        {"op": "delete", "id": str(uuid.uuid4()), "base_version": 1},
+    )
+
+    # Then each change has its own answer, in order
+    assert [result["status"] for result in results] == ["applied", "applied", "conflict", "rejected", "rejected"]
+    assert results[1]["note"]["title"] == "mine"
+    assert results[1]["note"]["content"] == "theirs"
+    assert results[2]["note"]["content"] == "theirs"
+    assert results[3]["problem"]["status"] == 422
+    assert results[4]["problem"]["status"] == 404
+
+
+def test_a_replayed_push_takes_effect_once_and_answers_the_same(api: Api, user: User) -> None:
+    # Given a push the server applied but whose answer was lost
+    note_id, other = str(uuid.uuid4()), str(uuid.uuid4())
+    _push(api, user, _upsert(other, None, title="o", content="o"))
+    push = [
+        _upsert(note_id, None, title="t", content="c"),
+        _upsert(other, 1, title="o2"),
+        {"op": "delete", "id": other, "base_version": 2},
+    ]
+    first = _push(api, user, *push)
+    _, cursor = _pull_all(api, user)
+
+    # When the device pushes it again
+    again = _push(api, user, *push)
+
+    # Then it gets the same outcomes (each note as it stands now) and nothing new is in the feed
+    assert [result["status"] for result in first] == ["applied"] * 3
+    assert [result["status"] for result in again] == ["applied"] * 3
+    assert again[0] == first[0]
+    assert again[1]["note"] == again[2]["note"] == first[2]["note"]  # the note the push deleted
+    assert _pull_all(api, user, cursor)[0] == []
+
+
+def test_a_replayed_push_whose_changes_depend_on_each_other_answers_the_same(api: Api, user: User) -> None:
+    # Given a push that created a note and then edited it, whose answer was lost
+    note_id = str(uuid.uuid4())
+    push = [_upsert(note_id, None, title="t", content="c"), _upsert(note_id, 1, content="c2")]
+    first = _push(api, user, *push)
+
+    # When it is sent again
+    again = _push(api, user, *push)
+
+    # Then both changes are answered applied again (the create is not mistaken for a conflict)
+    assert [result["status"] for result in again] == [result["status"] for result in first] == ["applied"] * 2
+    assert again[1] == first[1]
+
+
+def test_an_edit_to_a_note_deleted_elsewhere_is_a_conflict_with_the_tombstone(api: Api, user: User) -> None:
+    note_id = str(uuid.uuid4())
+    _push(api, user, _upsert(note_id, None, title="t", content="c"))
+    _push(api, user, {"op": "delete", "id": note_id, "base_version": None})
+
+    (result,) = _push(api, user, _upsert(note_id, 1, title="late edit"))
+
+    assert result["status"] == "conflict"
+    assert result["note"]["deleted"] is True
+
+
+def test_a_push_over_99_changes_is_split_and_applied_in_order(api: Api, user: User) -> None:
+    ids = [str(uuid.uuid4()) for _ in range(100)]
+
+    results = _push(api, user, *(_upsert(note_id, None, title=str(i), content="c") for i, note_id in enumerate(ids)))
+    changes, _ = _pull_all(api, user, limit=500)
+
+    assert [result["status"] for result in results] == ["applied"] * 100
+    assert [change["id"] for change in changes] == ids
+
+
+def test_one_push_may_change_a_note_twice(api: Api, user: User) -> None:
+    note_id = str(uuid.uuid4())
+
+    results = _push(api, user, _upsert(note_id, None, title="t", content="c"), _upsert(note_id, 1, content="c2"))
+
+    assert [(result["status"], result["note"]["version"]) for result in results] == [("applied", 1), ("applied", 2)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"changes": []}, {"changes": [{"op": "upsert"}] * 101}, {"changes": "x"}, {"changes": [], "device": "a"}, {}],
+    ids=["empty", "over-100", "not-a-list", "unknown-field", "no-changes"],
+)
+def test_malformed_pushes_are_422(api: Api, user: User, body: dict[str, Any]) -> None:
+    assert api.call("sync_push", user, body=body).status == 422
+
+
+def test_a_cursor_older_than_the_tombstone_retention_is_410(api: Api, user: User) -> None:
+    ninety_one_days_ago = int(time.time()) - 91 * 86400
+
+    reply = api.call("sync_pull", user, query={"cursor": cursors.feed_cursor(0, ninety_one_days_ago)})
+
+    assert reply.status == 410
+    assert reply.body["type"].endswith("/resync-required")
+
+
+@pytest.mark.parametrize(
+    "query", [{"cursor": "%%%"}, {"cursor": "eyJzIjotMSwidCI6MH0"}, {"limit": "0"}, {"limit": "501"}]
+)
+def test_bad_pull_parameters_are_400(api: Api, user: User, query: dict[str, str]) -> None:
+    assert api.call("sync_pull", user, query=query).status == 400
+
+
+def test_a_page_of_long_notes_stays_under_the_lambda_response_limit(api: Api, user: User) -> None:
+    # Given 70 notes of 100,000 characters that JSON escapes to 6 bytes each
+    content = "\x01" * 100_000
+    for start in range(0, 70, 5):
+        _push(api, user, *(_upsert(str(uuid.uuid4()), None, title=str(start + i), content=content) for i in range(5)))
+
+    # When a device pulls them 500 at a time
+    sizes, count, cursor = [], 0, None
+    while True:
+        reply = api.call("sync_pull", user, query={"limit": "500"} | ({"cursor": cursor} if cursor else {}))
+        sizes.append(len(api.last_body))
+        count += len(reply.body["changes"])
+        cursor = reply.body["cursor"]
+        if not reply.body["has_more"]:
+            break
+
+    # Then every page is under 6 MB and all notes arrive
+    assert count == 70
+    assert max(sizes) < 6 * 1024 * 1024
+    assert len(sizes) > 1
