@@ -5,20 +5,13 @@ template.yaml's own properties (local.stack), before any test module imports not
 configuration is read at import. Each test uses its own users, so tests do not share data.
 """
 
-from collections.abc import Iterator
-
 import pytest
 
 from local.stack import LocalStack
 from tests.support.api import Api
+from tests.support.stack import shared_stack
 
-STACK = LocalStack()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _stop_stack() -> Iterator[None]:
-    yield
-    STACK.stop()
+STACK = shared_stack()
 
 
 @pytest.fixture(scope="session")

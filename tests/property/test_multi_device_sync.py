@@ -1,0 +1,219 @@
+"""Three devices of one user edit offline and sync at random; some answers are lost after the
+server applied the change. After a final sync of every device:
+- every device holds exactly the server's notes (no duplicate, none missing, same versions);
+- no edit the server answered "applied" is missing: each field holds its latest applied value;
+- every edit a device made got an answer: applied, or a conflict carrying a server copy that
+  changed since the version the edit was based on (so a refusal is never silent or groundless).
+
+`make test` runs 200 examples; `make soak` runs NOTES_SYNC_EXAMPLES (2,000).
+"""
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from notes_core import sync
+from notes_core.caller import Caller
+from notes_core.models.notes import NoteReply, PushRequest
+
+DEVICES = 3
+EXAMPLES = int(os.environ.get("NOTES_SYNC_EXAMPLES", "200"))
+FIELDS = ("title", "content")
+SENT = "_sent"  # a device's own mark on an outbox change that it pushed at least once
+words = st.text(alphabet="abcxyz", min_size=0, max_size=4)
+
+
+@dataclass
+class LocalNote:
+    title: str
+    content: str
+    version: int | None  # the server version this copy is based on; None: never pushed
+    deleted: bool = False
+
+
+@dataclass
+class Device:
+    notes: dict[str, LocalNote] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    cursor: str | None = None
+
+    def live_ids(self) -> list[str]:
+        return sorted(note_id for note_id, note in self.notes.items() if not note.deleted)
+
+
+@dataclass(frozen=True)
+class AppliedEdit:
+    note_id: str
+    name: str
+    value: str
+    base_version: int
+    version: int  # the version the server answered with
+
+
+class MultiDeviceSync(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        user_id = str(uuid.uuid4())
+        self.caller = Caller(user_id=user_id, username=user_id, issued_at=int(time.time()), access_token="")
+        self.devices = [Device() for _ in range(DEVICES)]
+        self.applied: list[AppliedEdit] = []
+        self.edits_made = 0
+        self.edits_answered = 0
+
+    # ---------------------------------------------------------------- offline edits
+    @rule(device=st.integers(0, DEVICES - 1), title=words, content=words)
+    def create(self, device: int, title: str, content: str) -> None:
+        note_id = str(uuid.uuid4())
+        self.devices[device].notes[note_id] = LocalNote(title, content, version=None)
+        self._queue(device, {"op": "upsert", "id": note_id, "base_version": None, "title": title, "content": content})
+
+    @precondition(lambda self: any(device.live_ids() for device in self.devices))
+    @rule(device=st.integers(0, DEVICES - 1), which=st.integers(0, 10**6), name=st.sampled_from(FIELDS), value=words)
+    def edit(self, device: int, which: int, name: str, value: str) -> None:
+        local = self.devices[device]
+        if not local.live_ids():
+            return
+        note_id = local.live_ids()[which % len(local.live_ids())]
+        note = local.notes[note_id]
+        setattr(note, name, value)
+        create = self._unsent_create(local, note_id)
+        if create is not None:  # never sent: the create carries the edit
+            create[name] = value
+            return
+        # A create sent without an answer may have landed: edit its version 1.
+        self._queue(device, {"op": "upsert", "id": note_id, "base_version": note.version or 1, name: value})
+
+    @precondition(lambda self: any(device.live_ids() for device in self.devices))
+    @rule(device=st.integers(0, DEVICES - 1), which=st.integers(0, 10**6))
+    def delete(self, device: int, which: int) -> None:
+        local = self.devices[device]
+        if not local.live_ids():
+            return
+        note_id = local.live_ids()[which % len(local.live_ids())]
+        note = local.notes[note_id]
+        if self._unsent_create(local, note_id) is not None:  # never sent: it simply never existed
+            self.edits_answered += sum(1 for change in local.outbox if change["id"] == note_id)
+            local.outbox = [change for change in local.outbox if change["id"] != note_id]
+            del local.notes[note_id]
+            return
+        note.deleted = True
+        self._queue(device, {"op": "delete", "id": note_id, "base_version": note.version or 1})
+
+    def _queue(self, device: int, change: dict[str, Any]) -> None:
+        self.devices[device].outbox.append(change)
+        self.edits_made += 1
+
+    @staticmethod
+    def _unsent_create(local: Device, note_id: str) -> dict[str, Any] | None:
+        return next(
+            (
+                change
+                for change in local.outbox
+                if change["id"] == note_id and change["base_version"] is None and not change.get(SENT)
+            ),
+            None,
+        )
+
+    # ---------------------------------------------------------------- sync
+    @rule(device=st.integers(0, DEVICES - 1), answer_lost=st.booleans())
+    def sync(self, device: int, answer_lost: bool) -> None:
+        self._sync(self.devices[device], answer_lost)
+
+    def _sync(self, local: Device, answer_lost: bool = False) -> None:
+        if local.outbox:
+            for change in local.outbox:
+                change[SENT] = True
+            sent = [{key: value for key, value in change.items() if key != SENT} for change in local.outbox]
+            results = sync.push(self.caller, PushRequest(changes=sent)).results
+            self._record_applied(sent, results)
+            if not answer_lost:
+                local.outbox = []
+                for result in results:
+                    self.edits_answered += 1
+                    assert result.status in ("applied", "conflict"), result
+                    assert result.note is not None
+                    self._adopt(local, result.note, keep_local_edits=False)
+        self._pull(local)
+
+    def _record_applied(self, sent: list[dict[str, Any]], results: list[Any]) -> None:
+        for change, result in zip(sent, results, strict=True):
+            if result.status == "conflict":
+                assert result.note is not None
+                assert change["base_version"] is None or result.note.version > change["base_version"]
+            if result.status != "applied" or change["op"] != "upsert":
+                continue
+            base = change["base_version"] or 0
+            for name in FIELDS:
+                if name in change:
+                    self.applied.append(AppliedEdit(change["id"], name, change[name], base, result.note.version))
+
+    def _pull(self, local: Device) -> None:
+        while True:
+            page = sync.pull(self.caller, local.cursor, limit=5)
+            for note in page.changes:
+                self._adopt(local, note, keep_local_edits=True)
+            local.cursor = page.cursor
+            if not page.has_more:
+                return
+
+    @staticmethod
+    def _adopt(local: Device, note: NoteReply, keep_local_edits: bool) -> None:
+        if keep_local_edits and any(change["id"] == note.id for change in local.outbox):
+            return  # the pending changes are pushed, and answered, first
+        local.notes[note.id] = LocalNote(note.title, note.content, note.version, note.deleted)
+
+    # ---------------------------------------------------------------- checks
+    @invariant()
+    def answers_never_exceed_edits(self) -> None:
+        assert self.edits_answered <= self.edits_made
+
+    def teardown(self) -> None:
+        for _ in range(3):  # a conflict answered on one device may leave nothing to push; twice is enough
+            for local in self.devices:
+                self._sync(local)
+        for local in self.devices:
+            self._pull(local)
+        server = self._server_notes()
+        for local in self.devices:
+            assert not local.outbox
+            mine = {note_id: note for note_id, note in local.notes.items() if not note.deleted}
+            assert {note_id: (note.title, note.content, note.version) for note_id, note in mine.items()} == {
+                note_id: (note.title, note.content, note.version) for note_id, note in server.items()
+            }
+        self._check_applied_edits_survive(server)
+        assert self.edits_answered == self.edits_made
+
+    def _server_notes(self) -> dict[str, NoteReply]:
+        notes: dict[str, NoteReply] = {}
+        cursor = None
+        while True:
+            page = sync.pull(self.caller, cursor, limit=500)
+            notes.update({note.id: note for note in page.changes})
+            cursor = page.cursor
+            if not page.has_more:
+                return {note_id: note for note_id, note in notes.items() if not note.deleted}
+
+    def _check_applied_edits_survive(self, server: dict[str, NoteReply]) -> None:
+        latest: dict[tuple[str, str], AppliedEdit] = {}
+        for edit in self.applied:
+            key = (edit.note_id, edit.name)
+            if key not in latest or edit.version >= latest[key].version:
+                latest[key] = edit
+        for (note_id, name), edit in latest.items():
+            if note_id in server:
+                assert getattr(server[note_id], name) == edit.value, (note_id, name, edit)
+
+
+MultiDeviceSync.TestCase.settings = settings(
+    max_examples=EXAMPLES,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+test_multi_device_sync = MultiDeviceSync.TestCase

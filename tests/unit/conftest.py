@@ -1,0 +1,11 @@
+"""Unit tier: no AWS. notes_core reads its configuration at import, so it gets placeholder
+resource names here (never used: nothing in this tier makes an AWS call)."""
+
+import os
+
+for name, value in {
+    "TABLE_NAME": "unit-tests-have-no-table",
+    "USER_POOL_ID": "unit-tests-have-no-pool",
+    "USER_POOL_CLIENT_ID": "unit-tests-have-no-client",
+}.items():
+    os.environ.setdefault(name, value)

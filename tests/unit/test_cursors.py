@@ -1,0 +1,25 @@
+"""Cursors are opaque to clients, and anything a client makes up is refused as malformed."""
+
+import pytest
+
+from notes_core import cursors, errors
+
+
+def test_feed_and_list_cursors_round_trip() -> None:
+    assert cursors.read_feed_cursor(cursors.feed_cursor(42, 1_764_000_000)) == (42, 1_764_000_000)
+    assert cursors.read_list_cursor(cursors.list_cursor(7, "note-id")) == (7, "note-id")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["", "!!!", "bm90IGpzb24", "e30", "eyJzIjotMSwidCI6MH0", "eyJzIjoiMSIsInQiOjB9", "WzEsMl0"],
+    ids=["empty", "not-base64", "not-json", "empty-object", "negative", "string-seq", "a-list"],
+)
+def test_anything_else_is_malformed(cursor: str) -> None:
+    with pytest.raises(errors.MalformedRequest):
+        cursors.read_feed_cursor(cursor)
+
+
+def test_a_list_cursor_is_not_a_feed_cursor() -> None:
+    with pytest.raises(errors.MalformedRequest):
+        cursors.read_feed_cursor(cursors.list_cursor(1, "x"))
