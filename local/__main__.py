@@ -14,6 +14,7 @@ import threading
 from types import FrameType
 
 from local.stack import LocalStack
+from local.workers import start_pollers
 
 
 def main() -> None:
@@ -26,6 +27,7 @@ def main() -> None:
     from local.front import LocalApi, make_front  # after the stack has set the functions' environment
 
     front = make_front(LocalApi(stack.provisioned, stack.functions, stack.moto.endpoint_url), arguments.port)
+    pollers = start_pollers(stack)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=front.shutdown, daemon=True).start()
@@ -39,6 +41,8 @@ def main() -> None:
         front.serve_forever()
     finally:
         front.server_close()
+        for poller in pollers:
+            poller.stop()
         stack.stop()
         print("local stack stopped", file=sys.stderr, flush=True)
 

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
 
 ACCOUNT_ID = "123456789012"
+_STACK_GUID = "10ca1000-0000-4000-8000-000000000000"  # the local stack's AWS::StackId
 _SUB_REFERENCE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
@@ -86,6 +87,7 @@ class Resolver:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": None,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/{_STACK_GUID}",
         }[name]
 
     def ref(self, name: str) -> Any:
@@ -158,7 +160,9 @@ def resources_in_dependency_order(template: dict[str, Any]) -> Iterator[tuple[st
             return
         if logical_id in trail:
             raise ValueError(f"circular reference: {' -> '.join((*trail, logical_id))}")
-        for dependency in sorted(references(resources[logical_id].get("Properties", {}))):
+        depends_on = resources[logical_id].get("DependsOn", [])
+        explicit = {depends_on} if isinstance(depends_on, str) else set(depends_on)
+        for dependency in sorted(references(resources[logical_id].get("Properties", {})) | explicit):
             if dependency in resources:
                 yield from visit(dependency, (*trail, logical_id))
         done.add(logical_id)

@@ -72,10 +72,11 @@ class Api:
         note_id: str | None = None,
         query: dict[str, str] | None = None,
         headers: Mapping[str, str | None] | None = None,
+        media_id: str | None = None,
     ) -> Reply:
         """Invoke a function with its fixture, as `user`, with the parts a test cares about changed."""
         event = events.as_caller(events.fixture(code_dir), user.access_token, user.claims)
-        return self.invoke(code_dir, events.customised(event, body, note_id, query, headers))
+        return self.invoke(code_dir, events.customised(event, body, note_id, query, headers, media_id))
 
     def new_user(self, confirmed: bool = True, signed_in: bool = True) -> User:
         email = f"user-{uuid.uuid4().hex[:12]}@example.com"

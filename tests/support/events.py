@@ -32,19 +32,21 @@ def customised(
     note_id: str | None = None,
     query: dict[str, str] | None = None,
     headers: Mapping[str, str | None] | None = None,
+    media_id: str | None = None,
 ) -> dict[str, Any]:
-    """The event with another body (a str is sent as is), note id, query or headers (None removes one)."""
+    """The event with another body (a str is sent as is), note or media id, query or headers (None
+    removes a header)."""
     changed = copy.deepcopy(event)
     if body is not UNCHANGED:
         if body is None:
             changed.pop("body", None)
         else:
             changed["body"] = body if isinstance(body, str) else json.dumps(body)
-    if note_id is not None:
-        old = changed["pathParameters"]["id"]
-        changed["pathParameters"]["id"] = note_id
-        changed["rawPath"] = changed["rawPath"].replace(old, note_id)
-        changed["requestContext"]["http"]["path"] = changed["rawPath"]
+    for name, value in (("id", note_id), ("media_id", media_id)):
+        if value is not None:
+            changed["rawPath"] = changed["rawPath"].replace(changed["pathParameters"][name], value)
+            changed["pathParameters"][name] = value
+            changed["requestContext"]["http"]["path"] = changed["rawPath"]
     if query is not None:
         changed["rawQueryString"] = urlencode(query)
         changed["queryStringParameters"] = dict(query)

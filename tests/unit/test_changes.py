@@ -19,8 +19,11 @@ def _note(**fields: object) -> Note:
     return Note(**{**base.__dict__, **fields})
 
 
+CLOCK = changes._Clock(NOW, 1_764_000_000, EXPIRES)
+
+
 def _judge(change: changes.Change, current: Note | None) -> tuple[changes.Outcome, table.NoteWrite | None]:
-    return changes._judge_one("user", change, current, 10, NOW, EXPIRES)
+    return changes._judge_one("user", change, current, 10, CLOCK)
 
 
 def test_a_create_writes_version_1_and_must_not_exist_yet() -> None:

@@ -3,12 +3,16 @@
 import math
 import time
 
-from notes_core import identity, table
+from notes_core import cdn, errors, identity, table
 from notes_core.caller import Caller
 from notes_core.models.account import AccountReply
+from notes_core.note import photo_key
 
 
 def get_account(caller: Caller) -> AccountReply:
+    user = table.get_user(caller.user_id)
+    if user.deleting:
+        raise errors.NotAuthenticated("This account is being deleted.")
     attributes, created_at = identity.get_user(caller.username)
     return AccountReply(
         user_id=caller.user_id,
@@ -16,6 +20,7 @@ def get_account(caller: Caller) -> AccountReply:
         full_name=attributes.get("name", ""),
         email_verified=attributes.get("email_verified", "false") == "true",
         created_at=created_at,
+        photo_url=cdn.download_link(photo_key(caller.user_id))[0] if user.photo is not None else None,
     )
 
 

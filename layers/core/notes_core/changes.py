@@ -27,14 +27,14 @@ import json
 import random
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from notes_core import errors, table
 from notes_core.caller import Caller
-from notes_core.note import Note, new_note, now_rfc3339
+from notes_core.note import MAX_MEDIA_PER_NOTE, Media, MediaStatus, Note, new_note, now_rfc3339
 
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 20  # with full-jitter backoff capped at 0.25 s: a few seconds of contention at most
 MAX_TRANSACTION_BYTES = 3_500_000  # DynamoDB allows 4 MB per transaction; keep a margin
 
 
@@ -58,7 +58,33 @@ class Delete:
     base_version: int | None  # None: whatever changed since
 
 
-Change = Create | Update | Delete
+@dataclass(frozen=True)
+class ReserveMedia:
+    """Reserve a slot for an image about to be uploaded (refused once five count)."""
+
+    note_id: str
+    media: Media
+
+
+@dataclass(frozen=True)
+class SettleMedia:
+    """The uploaded object (`etag`) was checked: the image becomes ready, or rejected for good."""
+
+    note_id: str
+    media_id: str
+    status: MediaStatus  # ready or rejected
+    etag: str = ""
+
+
+@dataclass(frozen=True)
+class RemoveMedia:
+    note_id: str
+    media_id: str
+
+
+Change = Create | Update | Delete | ReserveMedia | SettleMedia | RemoveMedia
+# Images the user rejected stay listed (so the uploader learns why) for this long.
+REJECTED_MEDIA_SECONDS = 86400
 
 
 class Status(StrEnum):
@@ -147,21 +173,20 @@ def apply(
                 "This token was issued before a sign-out, or the account is being deleted."
             ) from None
         except table.SequenceMoved:
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # another write won: read again
+            time.sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))  # another write won: read again
     raise errors.WriteContention("Too many concurrent writes to these notes; retry the request.")
 
 
 def _judge(
     user_id: str, changes: Sequence[Change], start: int, last_seq: int, notes: dict[str, Note], tombstone_seconds: float
 ) -> list[_Step]:
-    now = now_rfc3339()
-    expires_at = int(time.time() + tombstone_seconds)
+    clock = _Clock(now_rfc3339(), int(time.time()), int(time.time() + tombstone_seconds))
     state = dict(notes)
     seq = last_seq
     steps = []
     for index in range(start, len(changes)):
         change = changes[index]
-        outcome, write = _judge_one(user_id, change, state.get(change.note_id), seq + 1, now, expires_at)
+        outcome, write = _judge_one(user_id, change, state.get(change.note_id), seq + 1, clock)
         if write is not None:
             seq += 1
             state[change.note_id] = write.note
@@ -169,9 +194,25 @@ def _judge(
     return steps
 
 
+@dataclass(frozen=True)
+class _Clock:
+    now: str  # RFC 3339, for the note's timestamps
+    epoch: int  # for reservations
+    tombstone_expires_at: int
+
+
 def _judge_one(
-    user_id: str, change: Change, current: Note | None, seq: int, now: str, expires_at: int
+    user_id: str, change: Change, current: Note | None, seq: int, clock: _Clock
 ) -> tuple[Outcome, table.NoteWrite | None]:
+    if isinstance(change, ReserveMedia | SettleMedia | RemoveMedia):
+        return _judge_media(change, current, seq, clock)
+    return _judge_note(user_id, change, current, seq, clock)
+
+
+def _judge_note(
+    user_id: str, change: Create | Update | Delete, current: Note | None, seq: int, clock: _Clock
+) -> tuple[Outcome, table.NoteWrite | None]:
+    now = clock.now
     match change:
         case Create(note_id, title, content):
             if current is None:
@@ -202,8 +243,48 @@ def _judge_one(
                 stale = current.changed_since(base_version)
                 if base_version > current.version or stale:
                     return Outcome(Status.CONFLICT, current, conflicting_fields=stale), None
-            note = current.tombstone(seq, now, expires_at)
+            note = current.tombstone(seq, now, clock.tombstone_expires_at)
             return Outcome(Status.DELETED, note), table.NoteWrite(note, expected_version=current.version)
+
+
+def _judge_media(
+    change: ReserveMedia | SettleMedia | RemoveMedia, current: Note | None, seq: int, clock: _Clock
+) -> tuple[Outcome, table.NoteWrite | None]:
+    if current is None or current.deleted:
+        return Outcome(Status.NOT_FOUND, current), None
+    match change:
+        case ReserveMedia(_, reserved):
+            # Expired reservations stop counting and are dropped here; so are old rejections.
+            kept = tuple(
+                item
+                for item in current.media
+                if item.counts(clock.epoch)
+                or (item.status == "rejected" and clock.epoch - item.reserved_until < REJECTED_MEDIA_SECONDS)
+            )
+            if sum(item.counts(clock.epoch) for item in kept) >= MAX_MEDIA_PER_NOTE:
+                return Outcome(Status.CONFLICT, current), None
+            return _media_write(current, (*kept, reserved), seq, clock)
+        case SettleMedia(_, media_id, status, etag):
+            found = current.find_media(media_id)
+            if found is None:
+                return Outcome(Status.NOT_FOUND, current), None
+            if (found.status, found.etag) == (status, etag):
+                return Outcome(Status.UPDATED, current, replayed=True), None
+            if found.status == "rejected":
+                return Outcome(Status.CONFLICT, current), None
+            settled = replace(found, status=status, etag=etag)
+            return _media_write(
+                current, tuple(settled if item is found else item for item in current.media), seq, clock
+            )
+        case RemoveMedia(_, media_id):
+            if current.find_media(media_id) is None:
+                return Outcome(Status.NOT_FOUND, current), None
+            return _media_write(current, tuple(item for item in current.media if item.media_id != media_id), seq, clock)
+
+
+def _media_write(current: Note, media: tuple[Media, ...], seq: int, clock: _Clock) -> tuple[Outcome, table.NoteWrite]:
+    note = current.with_media(media, seq, clock.now)
+    return Outcome(Status.UPDATED, note), table.NoteWrite(note, expected_version=current.version)
 
 
 def _transactions(steps: list[_Step]) -> Iterator[list[_Step]]:

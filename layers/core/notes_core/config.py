@@ -41,3 +41,27 @@ class NotesSettings(_Settings):
 def load_settings[SettingsModel: BaseModel](model: type[SettingsModel]) -> SettingsModel:
     """Read and validate `model` from the environment (once per process)."""
     return model.model_validate(dict(os.environ))
+
+
+class MediaSettings(_Settings):
+    """Where images go, and how long upload and download links last."""
+
+    bucket_name: str = Field(alias="BUCKET_NAME", min_length=3)
+    media_events_queue_url: str = Field(alias="MEDIA_EVENTS_QUEUE_URL", min_length=1)
+    media_cleanup_queue_url: str = Field(alias="MEDIA_CLEANUP_QUEUE_URL", min_length=1)
+    upload_url_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", default=900, ge=1, le=900)
+    download_url_seconds: int = Field(alias="DOWNLOAD_URL_TTL_SECONDS", default=300, ge=1, le=604800)
+    # CloudFront: when a key pair is configured, download links are CloudFront signed URLs.
+    cdn_domain: str = Field(alias="CDN_DOMAIN", default="")
+    cdn_key_pair_id: str = Field(alias="CDN_KEY_PAIR_ID", default="")
+    cdn_private_key_parameter: str = Field(alias="CDN_PRIVATE_KEY_PARAMETER", default="")
+
+    @property
+    def signs_with_cdn(self) -> bool:
+        return bool(self.cdn_domain and self.cdn_key_pair_id and self.cdn_private_key_parameter)
+
+    @property
+    def reservation_seconds(self) -> int:
+        """A reservation outlives its upload link a little: an upload started at the last moment
+        of the link's validity still has time to arrive."""
+        return self.upload_url_seconds + 120

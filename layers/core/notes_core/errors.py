@@ -76,6 +76,10 @@ class ResyncRequired(DomainError):
     the client must sync again from the beginning."""
 
 
+class MediaLimitReached(DomainError):
+    """The note already has its five images (pending uploads included)."""
+
+
 class InvalidCode(DomainError):
     """A confirmation or reset code is wrong or has expired."""
 

@@ -46,6 +46,7 @@ PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
     errors.NotFound: ProblemKind(404, "not-found", "Not found"),
     errors.AlreadyExists: ProblemKind(409, "already-exists", "It exists already"),
     errors.WriteContention: ProblemKind(409, "write-contention", "Concurrent writes; retry"),
+    errors.MediaLimitReached: ProblemKind(409, "media-limit", "The note has its five images"),
     errors.ResyncRequired: ProblemKind(410, "resync-required", "Sync again from the beginning"),
     errors.PreconditionFailed: ProblemKind(412, "version-conflict", "The note changed since that version"),
     errors.PayloadTooLarge: ProblemKind(413, "payload-too-large", "Too large"),

@@ -2,10 +2,14 @@
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Literal
 
 NOTE_FIELDS = ("title", "content")
 MAX_TITLE_CHARS = 500
 MAX_CONTENT_CHARS = 100_000
+MAX_MEDIA_PER_NOTE = 5
+
+MediaStatus = Literal["pending", "ready", "rejected"]
 
 
 def now_rfc3339() -> str:
@@ -14,8 +18,37 @@ def now_rfc3339() -> str:
 
 
 @dataclass(frozen=True)
+class Media:
+    """An image attached to a note: reserved (pending) until its upload is checked, then ready or
+    rejected. A pending reservation counts toward the note's five until `reserved_until`."""
+
+    media_id: str
+    status: MediaStatus
+    content_type: str
+    size: int
+    created_at: str
+    reserved_until: int  # epoch seconds; meaningful while pending
+    etag: str = ""  # of the object accepted: another object under the key is not this image
+
+    def counts(self, now_epoch: int) -> bool:
+        return self.status == "ready" or (self.status == "pending" and now_epoch < self.reserved_until)
+
+    def key(self, user_id: str, note_id: str) -> str:
+        return media_key(user_id, note_id, self.media_id)
+
+
+def media_key(user_id: str, note_id: str, media_id: str) -> str:
+    return f"media/{user_id}/{note_id}/{media_id}"
+
+
+def photo_key(user_id: str) -> str:
+    return f"photos/{user_id}/profile"
+
+
+@dataclass(frozen=True)
 class Note:
-    """One user's note, or its tombstone once deleted (content purged, `deleted` true).
+    """One user's note, or its tombstone once deleted (content purged, `deleted` true; its
+    `media` stay listed until the delete-note state machine has deleted their objects).
 
     `version` counts every change (1 on create); `field_versions` holds the version at which each
     user field last changed, so an edit based on an older version can tell whether the fields it
@@ -34,6 +67,7 @@ class Note:
     field_versions: dict[str, int]
     deleted: bool = False
     expires_at: int | None = None  # tombstones only: when the table's TTL may remove it
+    media: tuple[Media, ...] = ()
 
     def value(self, name: str) -> str:
         value: str = getattr(self, name)
@@ -55,6 +89,13 @@ class Note:
             updated_at=now,
             field_versions=versions,
         )
+
+    def find_media(self, media_id: str) -> Media | None:
+        return next((media for media in self.media if media.media_id == media_id), None)
+
+    def with_media(self, media: tuple[Media, ...], seq: int, now: str) -> "Note":
+        """A change of the note's images only: a new version, no user field changed."""
+        return replace(self, media=media, version=self.version + 1, seq=seq, updated_at=now)
 
     def tombstone(self, seq: int, now: str, expires_at: int) -> "Note":
         version = self.version + 1

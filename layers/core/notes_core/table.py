@@ -19,7 +19,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from notes_core.config import TableSettings, load_settings
-from notes_core.note import Note
+from notes_core.note import Media, Note
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -43,13 +43,27 @@ def _dynamodb() -> "DynamoDBClient":
 
 # ---------------------------------------------------------------- what writes are checked against
 @dataclass(frozen=True)
+class Photo:
+    """A profile photo: declared (pending, `at` = when the upload link expires) or accepted
+    (`at` = when, `etag` = the accepted object's)."""
+
+    content_type: str
+    size: int
+    at: int
+    etag: str = ""
+
+
+@dataclass(frozen=True)
 class UserCounter:
-    """The user's counter item: where the change sequence stands and who may still write."""
+    """The user's counter item: where the change sequence stands, who may still write, and the
+    profile photo."""
 
     last_seq: int = 0
     signed_out_at: int | None = None  # tokens issued before this (epoch s) may not write
     deleting: bool = False  # the account is being deleted: nothing may write
     last_request: "RequestRecord | None" = None
+    photo: Photo | None = None
+    photo_pending: Photo | None = None
 
     def refuses(self, token_issued_at: int) -> bool:
         return self.deleting or (self.signed_out_at is not None and token_issued_at < self.signed_out_at)
@@ -100,12 +114,39 @@ def note_item(note: Note) -> Item:
         "seq": {"N": str(note.seq)},
         "deleted": {"BOOL": note.deleted},
         "fv": {"M": {name: {"N": str(version)} for name, version in note.field_versions.items()}},
+        "media": {"M": {media.media_id: _media_item(media) for media in note.media}},
     }
     if note.deleted:
         item["expires_at"] = {"N": str(note.expires_at)}
     else:
         item["live_seq"] = {"N": str(note.seq)}
     return item
+
+
+def _media_item(media: Media) -> Item:
+    return {
+        "M": {
+            "status": {"S": media.status},
+            "content_type": {"S": media.content_type},
+            "size": {"N": str(media.size)},
+            "created_at": {"S": media.created_at},
+            "reserved_until": {"N": str(media.reserved_until)},
+            "etag": {"S": media.etag},
+        }
+    }
+
+
+def _media_of(media_id: str, item: Item) -> Media:
+    fields = item["M"]
+    return Media(
+        media_id=media_id,
+        status=fields["status"]["S"],
+        content_type=fields["content_type"]["S"],
+        size=int(fields["size"]["N"]),
+        created_at=fields["created_at"]["S"],
+        reserved_until=int(fields["reserved_until"]["N"]),
+        etag=fields["etag"]["S"],
+    )
 
 
 def note_of(item: Item) -> Note:
@@ -121,6 +162,12 @@ def note_of(item: Item) -> Note:
         deleted=item["deleted"]["BOOL"],
         field_versions={name: int(value["N"]) for name, value in item["fv"]["M"].items()},
         expires_at=int(item["expires_at"]["N"]) if "expires_at" in item else None,
+        media=tuple(
+            sorted(
+                (_media_of(media_id, value) for media_id, value in item.get("media", {}).get("M", {}).items()),
+                key=lambda media: (media.created_at, media.media_id),
+            )
+        ),
     )
 
 
@@ -136,7 +183,21 @@ def _counter_of(item: Mapping[str, Any] | None) -> UserCounter:
         )
         if "last_request" in item
         else None,
+        photo=_photo_of(item.get("photo")),
+        photo_pending=_photo_of(item.get("photo_pending")),
     )
+
+
+def _photo_item(photo: Photo) -> Item:
+    fields = {"content_type": {"S": photo.content_type}, "size": {"N": str(photo.size)}, "at": {"N": str(photo.at)}}
+    return {"M": fields | {"etag": {"S": photo.etag}}}
+
+
+def _photo_of(item: Item | None) -> Photo | None:
+    if not item:
+        return None
+    fields = item["M"]
+    return Photo(fields["content_type"]["S"], int(fields["size"]["N"]), int(fields["at"]["N"]), fields["etag"]["S"])
 
 
 # ---------------------------------------------------------------- reads
@@ -288,6 +349,48 @@ def commit(
         ):
             raise WriteRefused from None
         raise SequenceMoved from None
+
+
+def get_user(user_id: str) -> UserCounter:
+    """The user's counter item (one GetItem, consistent)."""
+    reply = _dynamodb().get_item(TableName=_settings.table_name, Key=_key(user_id, USER_ITEM_ID), ConsistentRead=True)
+    return _counter_of(reply.get("Item"))
+
+
+def declare_photo(user_id: str, token_issued_at: int, photo: Photo) -> None:
+    """Record the photo the user is about to upload; refused like any write (WriteRefused)."""
+    try:
+        _dynamodb().update_item(
+            TableName=_settings.table_name,
+            Key=_key(user_id, USER_ITEM_ID),
+            UpdateExpression="SET photo_pending = :photo",
+            ConditionExpression="attribute_not_exists(deleting)"
+            " AND (attribute_not_exists(signed_out_at) OR signed_out_at <= :issued)",
+            ExpressionAttributeValues={":photo": _photo_item(photo), ":issued": {"N": str(token_issued_at)}},
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise WriteRefused from None
+        raise
+
+
+def settle_photo(user_id: str, accepted: Photo | None) -> None:
+    """The uploaded photo was checked: keep it (`accepted`) or forget any photo."""
+    request: dict[str, Any] = {
+        "TableName": _settings.table_name,
+        "Key": _key(user_id, USER_ITEM_ID),
+        "UpdateExpression": "REMOVE photo, photo_pending",
+        "ConditionExpression": "attribute_exists(user_id) AND attribute_not_exists(deleting)",
+    }
+    if accepted is not None:
+        request["UpdateExpression"] = "SET photo = :photo REMOVE photo_pending"
+        request["ExpressionAttributeValues"] = {":photo": _photo_item(accepted)}
+    try:
+        _dynamodb().update_item(**request)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        # The account is gone or being deleted: its photo goes with it.
 
 
 def record_sign_out(user_id: str, not_before: int) -> None:

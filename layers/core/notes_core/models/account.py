@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from pydantic import Field
+
 from notes_core.models import Reply
 
 
@@ -11,3 +13,4 @@ class AccountReply(Reply):
     full_name: str
     email_verified: bool
     created_at: datetime
+    photo_url: str | None = Field(default=None, description="A short-lived link to the profile photo, if any.")

@@ -6,7 +6,7 @@ from uuid import UUID
 from pydantic import Field, ModelWrapValidatorHandler, PrivateAttr, StringConstraints, model_validator
 
 from notes_core.models import Reply, Request
-from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, Note
+from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MediaStatus, Note
 
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 Content = Annotated[str, StringConstraints(max_length=MAX_CONTENT_CHARS)]
@@ -17,6 +17,13 @@ MAX_BATCH_ITEMS = 25
 MAX_PUSH_CHANGES = 100
 
 
+class MediaSummary(Reply):
+    media_id: str
+    status: MediaStatus
+    content_type: str
+    size: int
+
+
 class NoteReply(Reply):
     id: str
     title: str
@@ -25,7 +32,7 @@ class NoteReply(Reply):
     updated_at: Timestamp
     version: int = Field(description="1 on create, +1 on every change.")
     deleted: bool = Field(description="True for a tombstone: title and content are purged.")
-    media: list[dict[str, Any]] = Field(default_factory=list, description="Images attached to the note.")
+    media: list[MediaSummary] = Field(default_factory=list, description="Images attached to the note.")
 
     @classmethod
     def of(cls, note: Note) -> "NoteReply":
@@ -37,6 +44,12 @@ class NoteReply(Reply):
             updated_at=note.updated_at,
             version=note.version,
             deleted=note.deleted,
+            media=[]
+            if note.deleted
+            else [
+                MediaSummary(media_id=m.media_id, status=m.status, content_type=m.content_type, size=m.size)
+                for m in note.media
+            ],
         )
 
 

@@ -1,0 +1,14 @@
+"""POST /v1/notes/{id}/media: reserve an image slot and get a presigned POST to upload it to S3."""
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from notes_core import media
+from notes_core.http import Response, api_handler, caller, json_body, path_id, respond
+from notes_core.models.media import UploadRequest
+
+
+@api_handler
+def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+    user = caller(event)
+    return respond(201, media.request_upload(user, path_id(event), json_body(event, UploadRequest)))

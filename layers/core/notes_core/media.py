@@ -1,0 +1,110 @@
+"""Images on notes and the profile photo: upload slots, what is known about them, removal.
+
+An upload goes straight from the client to S3 with a presigned POST; the media-events worker
+(notes_core.media_events) then checks what arrived. A slot is reserved before the link is handed
+out, in the same kind of transaction as any change to the note, conditioned on the note's version,
+so at most five images (pending or ready) count, however many requests race. A reservation whose
+upload never arrives stops counting when it expires; a delayed message to the media-events queue,
+sent before the reservation is made, then removes it and deletes any object that came too late.
+"""
+
+import time
+import uuid
+from datetime import UTC, datetime
+
+from notes_core import cdn, changes, errors, queues, storage, table
+from notes_core.caller import Caller
+from notes_core.config import MediaSettings, NotesSettings, load_settings
+from notes_core.models.media import (
+    MAX_MEDIA_BYTES,
+    MEDIA_TYPES,
+    MediaReply,
+    PhotoUploadReply,
+    PresignedPost,
+    UploadReply,
+    UploadRequest,
+)
+from notes_core.note import Media, media_key, now_rfc3339, photo_key
+
+_settings = load_settings(MediaSettings)
+_notes_settings = load_settings(NotesSettings)
+
+RESERVATION_EXPIRY = "reservation-expiry"  # the media-events message that ends a reservation
+
+
+def _check_declared(request: UploadRequest) -> None:
+    if request.content_type not in MEDIA_TYPES:
+        raise errors.UnsupportedMediaType(f"Images must be one of {', '.join(MEDIA_TYPES)}.")
+    if request.size > MAX_MEDIA_BYTES:
+        raise errors.PayloadTooLarge(f"Images may be at most {MAX_MEDIA_BYTES} bytes.")
+
+
+def _rfc3339(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def request_upload(caller: Caller, note_id: str, request: UploadRequest) -> UploadReply:
+    _check_declared(request)
+    media_id = str(uuid.uuid4())
+    now = int(time.time())
+    expiry = {"type": RESERVATION_EXPIRY, "user_id": caller.user_id, "note_id": note_id, "media_id": media_id}
+    queues.send(_settings.media_events_queue_url, expiry, delay_seconds=_settings.reservation_seconds)
+    reserved = Media(
+        media_id, "pending", request.content_type, request.size, now_rfc3339(), now + _settings.reservation_seconds
+    )
+    (outcome,) = changes.apply(caller, [changes.ReserveMedia(note_id, reserved)], _notes_settings.tombstone_seconds)
+    if outcome.status is changes.Status.NOT_FOUND:
+        raise errors.NotFound("No such note.")
+    if outcome.status is changes.Status.CONFLICT:
+        raise errors.MediaLimitReached("A note holds at most five images; pending uploads count until they expire.")
+    upload = storage.presigned_upload(
+        media_key(caller.user_id, note_id, media_id), request.content_type, request.size, _settings.upload_url_seconds
+    )
+    return UploadReply(
+        media_id=media_id,
+        upload=PresignedPost(url=upload.url, fields=upload.fields),
+        expires_at=_rfc3339(now + _settings.upload_url_seconds),
+    )
+
+
+def get_media(caller: Caller, note_id: str, media_id: str) -> MediaReply:
+    note = table.get_note(caller.user_id, note_id)
+    found = note.find_media(media_id) if note is not None and not note.deleted else None
+    if found is None:
+        raise errors.NotFound("No such image on this note.")
+    url, url_expires_at = None, None
+    if found.status == "ready":
+        url, url_expires_at = cdn.download_link(media_key(caller.user_id, note_id, media_id))
+    return MediaReply(
+        media_id=found.media_id,
+        status=found.status,
+        content_type=found.content_type,
+        size=found.size,
+        url=url,
+        url_expires_at=url_expires_at,
+    )
+
+
+def delete_media(caller: Caller, note_id: str, media_id: str) -> None:
+    """The image leaves the note now; its object is deleted by the media-cleanup worker."""
+    # Queued first: if the note's change then fails, the cleanup only removes an object under the
+    # caller's own prefix that no note lists, so nothing is lost, and nothing is ever orphaned.
+    queues.send(_settings.media_cleanup_queue_url, {"keys": [media_key(caller.user_id, note_id, media_id)]})
+    (outcome,) = changes.apply(caller, [changes.RemoveMedia(note_id, media_id)], _notes_settings.tombstone_seconds)
+    if outcome.status is not changes.Status.UPDATED:
+        raise errors.NotFound("No such image on this note.")
+
+
+def request_photo_upload(caller: Caller, request: UploadRequest) -> PhotoUploadReply:
+    _check_declared(request)
+    expires = int(time.time()) + _settings.upload_url_seconds
+    try:
+        table.declare_photo(caller.user_id, caller.issued_at, table.Photo(request.content_type, request.size, expires))
+    except table.WriteRefused:
+        raise errors.NotAuthenticated(
+            "This token was issued before a sign-out, or the account is being deleted."
+        ) from None
+    upload = storage.presigned_upload(
+        photo_key(caller.user_id), request.content_type, request.size, _settings.upload_url_seconds
+    )
+    return PhotoUploadReply(upload=PresignedPost(url=upload.url, fields=upload.fields), expires_at=_rfc3339(expires))

@@ -1,0 +1,90 @@
+"""The template's SQS event sources, run locally: one poller thread per queue hands batches of
+messages to the consumer function, as Lambda's event source mapping does.
+
+Messages the function reports as batch item failures (or all of them, if it raises) are left on
+the queue: they come back after the visibility timeout and, after maxReceiveCount, go to the
+dead-letter queue (moto applies the redrive policy).
+"""
+
+import threading
+import traceback
+from typing import Any
+
+from local import template as tpl
+from local.functions import Functions
+from local.stack import LocalStack
+
+
+class QueuePoller:
+    def __init__(self, stack: LocalStack, source: tpl.QueueSource, functions: Functions) -> None:
+        self._source = source
+        self._functions = functions
+        self._queue_url = stack.ref(source.queue)
+        self._queue_arn = stack.provisioned.resolver.get_att(source.queue, "Arn")
+        self._sqs = stack.client("sqs")
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"poll-{source.queue}", daemon=True)
+
+    def start(self) -> "QueuePoller":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception:
+                traceback.print_exc()
+                self._stopping.wait(1)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        """Receive one batch and hand it to the function; the number of messages received."""
+        received = self._sqs.receive_message(
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=min(10, self._source.batch_size),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not received:
+            return 0
+        event = {"Records": [self._record(message) for message in received]}
+        try:
+            result = self._functions.invoke(self._source.function, event)
+            failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
+            if not self._source.reports_batch_item_failures and failed:
+                failed = {message["MessageId"] for message in received}  # Lambda would ignore the list
+        except Exception:
+            traceback.print_exc()
+            failed = {message["MessageId"] for message in received}
+        done = [message for message in received if message["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+            ]
+            self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        return len(received)
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        """An SQS record of a Lambda event, as the event source mapping builds it."""
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self._queue_arn,
+            "awsRegion": self._queue_arn.split(":")[3],
+        }
+
+
+def start_pollers(stack: LocalStack) -> list[QueuePoller]:
+    return [
+        QueuePoller(stack, source, stack.functions).start() for source in tpl.queue_sources(stack.provisioned.template)
+    ]
