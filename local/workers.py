@@ -14,6 +14,8 @@ from local import template as tpl
 from local.functions import Functions
 from local.stack import LocalStack
 
+IDLE_SECONDS = 0.2
+
 
 class QueuePoller:
     def __init__(self, stack: LocalStack, source: tpl.QueueSource, functions: Functions) -> None:
@@ -36,17 +38,20 @@ class QueuePoller:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                self.poll_once(wait_seconds=1)
+                if not self.poll_once():
+                    # Short polls and a pause, not long polls: moto serves one request at a time,
+                    # and a long poll would hold up every other caller.
+                    self._stopping.wait(IDLE_SECONDS)
             except Exception:
                 traceback.print_exc()
                 self._stopping.wait(1)
 
-    def poll_once(self, wait_seconds: int = 0) -> int:
+    def poll_once(self) -> int:
         """Receive one batch and hand it to the function; the number of messages received."""
         received = self._sqs.receive_message(
             QueueUrl=self._queue_url,
             MaxNumberOfMessages=min(10, self._source.batch_size),
-            WaitTimeSeconds=wait_seconds,
+            WaitTimeSeconds=0,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])

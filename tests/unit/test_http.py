@@ -54,6 +54,7 @@ def test_statuses_are_the_contracts() -> None:
         "NotFound": 404,
         "AlreadyExists": 409,
         "WriteContention": 409,
+        "MediaLimitReached": 409,
         "ResyncRequired": 410,
         "PreconditionFailed": 412,
         "PreconditionRequired": 428,

@@ -62,6 +62,6 @@ class MediaSettings(_Settings):
 
     @property
     def reservation_seconds(self) -> int:
-        """A reservation outlives its upload link a little: an upload started at the last moment
-        of the link's validity still has time to arrive."""
-        return self.upload_url_seconds + 120
+        """A reservation outlives its upload link a little (two minutes, or the link's lifetime if
+        shorter): an upload started at the last moment of the link's validity still arrives."""
+        return self.upload_url_seconds + min(120, self.upload_url_seconds)

@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 from notes_core.http import PROBLEM_TYPE_BASE
 from notes_core.models import account as account_models
 from notes_core.models import auth as auth_models
+from notes_core.models import media as media_models
 from notes_core.models import notes as notes_models
 
 
@@ -47,6 +48,7 @@ _BODY_PROBLEMS = (400, 413, 415, 422)
 _NOTE_ID = Parameter("id", "path", "The note's id (a UUID).", {"type": "string", "format": "uuid"}, required=True)
 _IF_MATCH = Parameter("If-Match", "header", 'The ETag of the version the change is based on, e.g. "3".')
 _CURSOR = Parameter("cursor", "query", "The cursor from the previous page (omit for the first).")
+_MEDIA_ID = Parameter("media_id", "path", "The image's id.", {"type": "string", "format": "uuid"}, required=True)
 
 
 def _limit(default: int, maximum: int) -> Parameter:
@@ -199,6 +201,42 @@ OPERATIONS: tuple[Operation, ...] = (
         200,
         notes_models.PushRequest,
         notes_models.PushReply,
+        problems=(*_BODY_PROBLEMS, 401),
+    ),
+    Operation(
+        "POST",
+        "/v1/notes/{id}/media",
+        "Reserve an image slot (5 per note) and get a presigned POST",
+        201,
+        media_models.UploadRequest,
+        media_models.UploadReply,
+        problems=(*_BODY_PROBLEMS, 401, 404, 409),
+        parameters=(_NOTE_ID,),
+    ),
+    Operation(
+        "GET",
+        "/v1/notes/{id}/media/{media_id}",
+        "An image: its status, and a download link once ready",
+        200,
+        reply=media_models.MediaReply,
+        problems=(401, 404),
+        parameters=(_NOTE_ID, _MEDIA_ID),
+    ),
+    Operation(
+        "DELETE",
+        "/v1/notes/{id}/media/{media_id}",
+        "Remove an image; its object is deleted soon after",
+        202,
+        problems=(401, 404),
+        parameters=(_NOTE_ID, _MEDIA_ID),
+    ),
+    Operation(
+        "POST",
+        "/v1/account/photo",
+        "Get a presigned POST for the profile photo",
+        201,
+        media_models.UploadRequest,
+        media_models.PhotoUploadReply,
         problems=(*_BODY_PROBLEMS, 401),
     ),
 )
