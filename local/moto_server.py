@@ -4,23 +4,38 @@ moto's DynamoDB transactions are not thread-safe (concurrent TransactWriteItems 
 so requests into moto are serialised here, by a single-threaded server, while the callers (the
 local front's handler threads, state machine executions) stay concurrent, as on AWS.
 
-Three fidelity fixes are applied to moto in this process:
+Four fidelity fixes are applied to moto in this process:
 - Step Functions executes state machines (moto's real ASL interpreter), and its Cognito tasks find
   the service under its boto3 name;
 - Cognito access and id tokens last as long as the app client's token validity says (moto issues
   one-hour tokens whatever the client's settings);
-- Cognito answers ResendConfirmationCode, which moto does not implement (no email is sent).
+- Cognito answers ResendConfirmationCode, which moto does not implement (no email is sent);
+- Cognito answers VerifyUserAttribute (any code is accepted, as for sign-up), and a user's
+  changed email address is unverified until then, as in a pool that verifies email changes.
 """
 
+import base64
+import json
 import os
 import threading
 from typing import Any
 
-from moto.cognitoidp.exceptions import InvalidParameterException, ResourceNotFoundError, UserNotFoundError
-from moto.cognitoidp.models import CognitoIdpUserPool, UserStatus, cognitoidp_backends, find_account_region_by_value
+from moto.cognitoidp.exceptions import (
+    InvalidParameterException,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+    UserNotFoundError,
+)
+from moto.cognitoidp.models import (
+    CognitoIdpUser,
+    CognitoIdpUserPool,
+    UserStatus,
+    cognitoidp_backends,
+    find_account_region_by_value,
+)
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.config import default_user_config
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
@@ -73,6 +88,42 @@ def _resend_confirmation_code(self: CognitoIdpResponse) -> ActionResult:
     return ActionResult({"CodeDeliveryDetails": backend._get_code_delivery_details(recovery, user, user.username)})
 
 
+def _user_of_token(response: CognitoIdpResponse, access_token: str) -> CognitoIdpUser:
+    backend = response._get_region_agnostic_backend()._find_backend_by_access_token(access_token)
+    payload = access_token.split(".")[1]
+    sub = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+    for pool in backend.user_pools.values():
+        if access_token in pool.access_tokens:
+            user: CognitoIdpUser | None = pool.users.get(sub) or pool._get_user(pool.access_tokens[access_token][1])
+            if user is not None:
+                # moto files tokens under the sign-in name (the old email): file them under the
+                # user's id, so the user's tokens keep working after an email change.
+                for token, (client_id, _) in list(pool.access_tokens.items()):
+                    if token == access_token:
+                        pool.access_tokens[token] = (client_id, user.username)
+                return user
+    raise NotAuthorizedError(access_token)
+
+
+def _verify_user_attribute(self: CognitoIdpResponse) -> ActionResult:
+    user = _user_of_token(self, self._get_param("AccessToken"))
+    user.update_attributes([{"Name": f"{self._get_param('AttributeName')}_verified", "Value": "true"}])
+    return EmptyResult()
+
+
+def _unverify_changed_email() -> None:
+    original = CognitoIdpResponse.update_user_attributes
+
+    def update_user_attributes(self: CognitoIdpResponse) -> ActionResult:
+        user = _user_of_token(self, self._get_param("AccessToken"))
+        result = original(self)
+        if any(attribute["Name"] == "email" for attribute in self._get_param("UserAttributes")):
+            user.update_attributes([{"Name": "email_verified", "Value": "false"}])
+        return result
+
+    CognitoIdpResponse.update_user_attributes = update_user_attributes  # type: ignore[method-assign]
+
+
 _configured = threading.Lock()
 
 
@@ -83,6 +134,8 @@ def configure_moto() -> None:
         StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["cognitoidentityprovider"] = "cognito-idp"
         _honour_token_validity()
         CognitoIdpResponse.resend_confirmation_code = _resend_confirmation_code  # type: ignore[attr-defined]
+        CognitoIdpResponse.verify_user_attribute = _verify_user_attribute  # type: ignore[attr-defined]
+        _unverify_changed_email()
 
 
 class _QuietRequestHandler(MotoRequestHandler):

@@ -7,5 +7,7 @@ for name, value in {
     "TABLE_NAME": "unit-tests-have-no-table",
     "USER_POOL_ID": "unit-tests-have-no-pool",
     "USER_POOL_CLIENT_ID": "unit-tests-have-no-client",
+    "DELETE_NOTE_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:unit-tests-have-none",
+    "DELETE_ACCOUNT_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:unit-tests-have-none",
 }.items():
     os.environ.setdefault(name, value)

@@ -51,6 +51,7 @@ def test_statuses_are_the_contracts() -> None:
         "InvalidCode": 400,
         "NotAuthenticated": 401,
         "UserNotConfirmed": 403,
+        "WrongPassword": 403,
         "NotFound": 404,
         "AlreadyExists": 409,
         "WriteContention": 409,

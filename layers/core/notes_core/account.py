@@ -1,12 +1,25 @@
-"""The signed-in user's own account: profile and sign-out."""
+"""The signed-in user's own account: profile, password, email, sign-out and deletion."""
 
 import math
 import time
+import uuid
 
-from notes_core import cdn, errors, identity, table
+from notes_core import cdn, errors, identity, table, workflows
 from notes_core.caller import Caller
-from notes_core.models.account import AccountReply
+from notes_core.models.account import (
+    AccountReply,
+    ChangeEmailRequest,
+    ChangePasswordRequest,
+    DeletionReply,
+    UpdateAccountRequest,
+    VerifyEmailRequest,
+)
 from notes_core.note import photo_key
+
+# After the account is deleted, a marker refuses its tokens until every one has expired (access
+# tokens live at most a day).
+DELETION_MARKER_SECONDS = 2 * 86400
+_FINISHED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 def get_account(caller: Caller) -> AccountReply:
@@ -35,3 +48,64 @@ def sign_out(caller: Caller) -> None:
     not_before = math.floor(time.time()) + 1
     table.record_sign_out(caller.user_id, not_before)
     time.sleep(max(0.0, not_before - time.time()))
+
+
+def _may_write(caller: Caller) -> None:
+    """Account writes are refused like note writes: for tokens older than a sign-out, and once
+    the account is being deleted."""
+    if table.get_user(caller.user_id).refuses(caller.issued_at):
+        raise errors.NotAuthenticated("This token was issued before a sign-out, or the account is being deleted.")
+
+
+def update_account(caller: Caller, request: UpdateAccountRequest) -> AccountReply:
+    _may_write(caller)
+    identity.update_attributes(caller.access_token, {"name": request.full_name})
+    return get_account(caller)
+
+
+def change_password(caller: Caller, request: ChangePasswordRequest) -> None:
+    _may_write(caller)
+    try:
+        identity.change_password(caller.access_token, request.old_password, request.new_password)
+    except errors.NotAuthenticated:
+        raise errors.WrongPassword("The current password is wrong.") from None
+    except errors.WeakPassword as exc:
+        raise errors.WeakPassword(exc.detail, pointer="/new_password") from None
+
+
+def change_email(caller: Caller, request: ChangeEmailRequest) -> None:
+    """Cognito emails a code to the new address; POST /v1/account/email/verify confirms it."""
+    _may_write(caller)
+    try:
+        identity.update_attributes(caller.access_token, {"email": request.email})
+    except errors.AlreadyExists:
+        raise errors.AlreadyExists("Another account uses this email address.") from None
+
+
+def verify_email(caller: Caller, request: VerifyEmailRequest) -> None:
+    _may_write(caller)
+    identity.verify_email(caller.access_token, request.code)
+
+
+def delete_account(caller: Caller) -> DeletionReply:
+    """Mark the account (every write and GET /v1/account refuse its tokens from now on), then start
+    the delete-account state machine. Asked again, it answers the same deletion; if that
+    deletion's execution failed, it starts it again, and the machine finishes the job."""
+    proposed_id = str(uuid.uuid4())
+    deletion = table.mark_deleting(caller.user_id, table.Deletion(proposed_id, f"account-{proposed_id}"))
+    status = workflows.account_deletion_status(deletion.execution)
+    execution = deletion.execution
+    if status in _FINISHED_BADLY:
+        execution = f"account-{deletion.deletion_id}-{uuid.uuid4().hex[:8]}"
+        table.record_deletion_execution(caller.user_id, execution)
+    if status is None or status in _FINISHED_BADLY:
+        workflows.start_account_deletion(
+            execution,
+            {
+                "user_id": caller.user_id,
+                "username": caller.username,
+                "deletion_id": deletion.deletion_id,
+                "marker_expires_at": int(time.time()) + DELETION_MARKER_SECONDS,
+            },
+        )
+    return DeletionReply(deletion_id=deletion.deletion_id)

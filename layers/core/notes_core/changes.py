@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from notes_core import errors, table
+from notes_core import errors, table, workflows
 from notes_core.caller import Caller
 from notes_core.note import MAX_MEDIA_PER_NOTE, Media, MediaStatus, Note, new_note, now_rfc3339
 
@@ -175,6 +175,15 @@ def apply(
         except table.SequenceMoved:
             time.sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))  # another write won: read again
     raise errors.WriteContention("Too many concurrent writes to these notes; retry the request.")
+
+
+def finish_deletions(user_id: str, outcomes: Sequence[Outcome]) -> None:
+    """Start the delete-note state machine for every note these outcomes deleted, replays
+    included: a retried delete whose first execution never started starts it now, and one that
+    did start is not started twice (the execution's name comes from user, note and version)."""
+    for outcome in outcomes:
+        if outcome.status is Status.DELETED and outcome.note is not None:
+            workflows.start_note_cleanup(user_id, outcome.note.id, outcome.note.version)
 
 
 def _judge(

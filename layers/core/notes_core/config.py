@@ -65,3 +65,10 @@ class MediaSettings(_Settings):
         """A reservation outlives its upload link a little (two minutes, or the link's lifetime if
         shorter): an upload started at the last moment of the link's validity still arrives."""
         return self.upload_url_seconds + min(120, self.upload_url_seconds)
+
+
+class WorkflowSettings(_Settings):
+    """The state machines that finish deletions."""
+
+    delete_note_state_machine_arn: str = Field(alias="DELETE_NOTE_STATE_MACHINE_ARN", min_length=1)
+    delete_account_state_machine_arn: str = Field(alias="DELETE_ACCOUNT_STATE_MACHINE_ARN", min_length=1)

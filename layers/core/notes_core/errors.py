@@ -50,6 +50,10 @@ class UserNotConfirmed(DomainError):
     """The account exists but its email address was never confirmed."""
 
 
+class WrongPassword(DomainError):
+    """The current password given to change it is wrong (the caller is signed in: not a 401)."""
+
+
 class NotFound(DomainError):
     """No such resource for this caller (another user's resource looks the same as none)."""
 

@@ -43,6 +43,7 @@ PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
     errors.InvalidCode: ProblemKind(400, "invalid-code", "The code is wrong or has expired"),
     errors.NotAuthenticated: ProblemKind(401, "unauthorized", "Not authenticated"),
     errors.UserNotConfirmed: ProblemKind(403, "user-not-confirmed", "The email address is not confirmed"),
+    errors.WrongPassword: ProblemKind(403, "wrong-password", "The current password is wrong"),
     errors.NotFound: ProblemKind(404, "not-found", "Not found"),
     errors.AlreadyExists: ProblemKind(409, "already-exists", "It exists already"),
     errors.WriteContention: ProblemKind(409, "write-contention", "Concurrent writes; retry"),

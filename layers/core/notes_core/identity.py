@@ -131,3 +131,24 @@ def get_user(username: str) -> tuple[dict[str, str], datetime]:
         reply = _cognito().admin_get_user(UserPoolId=_settings.user_pool_id, Username=username)
     attributes = {attribute["Name"]: attribute["Value"] for attribute in reply.get("UserAttributes", [])}
     return attributes, reply["UserCreateDate"]
+
+
+def update_attributes(access_token: str, attributes: dict[str, str]) -> None:
+    """Change the token's user's attributes; a new email is confirmed with a code Cognito sends."""
+    with _translated():
+        _cognito().update_user_attributes(
+            AccessToken=access_token,
+            UserAttributes=[{"Name": name, "Value": value} for name, value in attributes.items()],
+        )
+
+
+def change_password(access_token: str, old_password: str, new_password: str) -> None:
+    with _translated():
+        _cognito().change_password(
+            AccessToken=access_token, PreviousPassword=old_password, ProposedPassword=new_password
+        )
+
+
+def verify_email(access_token: str, code: str) -> None:
+    with _translated():
+        _cognito().verify_user_attribute(AccessToken=access_token, AttributeName="email", Code=code)

@@ -91,6 +91,7 @@ def delete_note(caller: Caller, note_id: str, if_match: Precondition) -> NoteRep
     """The tombstone. Without If-Match (or with *) the note is deleted whatever changed."""
     base = _base_version(if_match, None)
     outcome = _apply_one(caller, changes.Delete(note_id, None if base == "*" else base))
+    changes.finish_deletions(caller.user_id, [outcome])
     if outcome.status is changes.Status.NOT_FOUND:
         raise errors.NotFound("No such note.")
     if outcome.status is changes.Status.CONFLICT:
@@ -145,7 +146,9 @@ def batch(caller: Caller, request: BatchRequest) -> BatchReply:
             parsed.append((raw.get("id"), item) if isinstance(item, errors.DomainError) else to_change(item))
     valid = [entry for entry in parsed if not isinstance(entry, tuple)]
     digest = changes.request_digest("batch", [(kind, getattr(request, kind)) for kind in request.order()])
-    outcomes = iter(changes.apply(caller, valid, _settings.tombstone_seconds, digest))
+    applied = changes.apply(caller, valid, _settings.tombstone_seconds, digest)
+    changes.finish_deletions(caller.user_id, applied)
+    outcomes = iter(applied)
     results = []
     for entry in parsed:
         if isinstance(entry, tuple):

@@ -51,7 +51,9 @@ def push(caller: Caller, request: PushRequest) -> PushReply:
     parsed: list[changes.Change | PushResult] = [_change_or_rejection(raw) for raw in request.changes]
     valid = [entry for entry in parsed if not isinstance(entry, PushResult)]
     digest = changes.request_digest("push", request.changes)
-    outcomes = iter(changes.apply(caller, valid, _settings.tombstone_seconds, digest))
+    applied = changes.apply(caller, valid, _settings.tombstone_seconds, digest)
+    changes.finish_deletions(caller.user_id, applied)
+    outcomes = iter(applied)
     return PushReply(
         results=[entry if isinstance(entry, PushResult) else _result(entry, next(outcomes)) for entry in parsed]
     )

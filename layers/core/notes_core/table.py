@@ -8,6 +8,7 @@ live-by-seq: the notes list, which so never reads a tombstone). DynamoDB's error
 exceptions below; nothing outside this module sees boto3.
 """
 
+import json
 import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -118,6 +119,8 @@ def note_item(note: Note) -> Item:
     }
     if note.deleted:
         item["expires_at"] = {"N": str(note.expires_at)}
+        # What the delete-note state machine hands to the cleanup queue (a JSON list, [] when done).
+        item["media_keys"] = {"S": json.dumps([media.key(note.user_id, note.id) for media in note.media])}
     else:
         item["live_seq"] = {"N": str(note.seq)}
     return item
@@ -391,6 +394,38 @@ def settle_photo(user_id: str, accepted: Photo | None) -> None:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
         # The account is gone or being deleted: its photo goes with it.
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """The account's deletion: its id and the delete-account execution that runs (or ran) it."""
+
+    deletion_id: str
+    execution: str
+
+
+def mark_deleting(user_id: str, proposed: Deletion) -> Deletion:
+    """Mark the account as being deleted (from now on every write is refused); the deletion
+    already marked, if any, else `proposed`."""
+    reply = _dynamodb().update_item(
+        TableName=_settings.table_name,
+        Key=_key(user_id, USER_ITEM_ID),
+        UpdateExpression="SET deleting = if_not_exists(deleting, :id),"
+        " deletion_execution = if_not_exists(deletion_execution, :execution)",
+        ExpressionAttributeValues={":id": {"S": proposed.deletion_id}, ":execution": {"S": proposed.execution}},
+        ReturnValues="ALL_NEW",
+    )
+    item = reply["Attributes"]
+    return Deletion(item["deleting"]["S"], item["deletion_execution"]["S"])
+
+
+def record_deletion_execution(user_id: str, execution: str) -> None:
+    _dynamodb().update_item(
+        TableName=_settings.table_name,
+        Key=_key(user_id, USER_ITEM_ID),
+        UpdateExpression="SET deletion_execution = :execution",
+        ExpressionAttributeValues={":execution": {"S": execution}},
+    )
 
 
 def record_sign_out(user_id: str, not_before: int) -> None:

@@ -239,6 +239,47 @@ OPERATIONS: tuple[Operation, ...] = (
         media_models.PhotoUploadReply,
         problems=(*_BODY_PROBLEMS, 401),
     ),
+    Operation(
+        "PATCH",
+        "/v1/account",
+        "Change the full name",
+        200,
+        account_models.UpdateAccountRequest,
+        account_models.AccountReply,
+        problems=(*_BODY_PROBLEMS, 401),
+    ),
+    Operation(
+        "PUT",
+        "/v1/account/password",
+        "Change the password (the current one is required)",
+        204,
+        account_models.ChangePasswordRequest,
+        problems=(*_BODY_PROBLEMS, 401, 403, 429),
+    ),
+    Operation(
+        "PUT",
+        "/v1/account/email",
+        "Change the email; a code is sent to the new address",
+        202,
+        account_models.ChangeEmailRequest,
+        problems=(*_BODY_PROBLEMS, 401, 409, 429),
+    ),
+    Operation(
+        "POST",
+        "/v1/account/email/verify",
+        "Confirm the new email with its code",
+        204,
+        account_models.VerifyEmailRequest,
+        problems=(*_BODY_PROBLEMS, 401, 429),
+    ),
+    Operation(
+        "DELETE",
+        "/v1/account",
+        "Delete the account, its notes and media (asynchronously)",
+        202,
+        reply=account_models.DeletionReply,
+        problems=(401,),
+    ),
 )
 
 # Models that requests refer to without naming them as a body (items checked one by one).
