@@ -4,14 +4,17 @@ moto's DynamoDB transactions are not thread-safe (concurrent TransactWriteItems 
 so requests into moto are serialised here, by a single-threaded server, while the callers (the
 local front's handler threads, state machine executions) stay concurrent, as on AWS.
 
-Four fidelity fixes are applied to moto in this process:
+Five fidelity fixes are applied to moto in this process:
 - Step Functions executes state machines (moto's real ASL interpreter), and its Cognito tasks find
   the service under its boto3 name;
 - Cognito access and id tokens last as long as the app client's token validity says (moto issues
   one-hour tokens whatever the client's settings);
 - Cognito answers ResendConfirmationCode, which moto does not implement (no email is sent);
 - Cognito answers VerifyUserAttribute (any code is accepted, as for sign-up), and a user's
-  changed email address is unverified until then, as in a pool that verifies email changes.
+  changed email address is unverified until then, as in a pool that verifies email changes;
+- signing a user out (AdminUserGlobalSignOut, and AdminDeleteUser) revokes that user's tokens
+  whatever name they signed in with (moto compares the names, so signing out by user id revoked
+  nothing for users who signed in with their email).
 """
 
 import base64
@@ -27,6 +30,7 @@ from moto.cognitoidp.exceptions import (
     UserNotFoundError,
 )
 from moto.cognitoidp.models import (
+    CognitoIdpBackend,
     CognitoIdpUser,
     CognitoIdpUserPool,
     UserStatus,
@@ -124,6 +128,26 @@ def _unverify_changed_email() -> None:
     CognitoIdpResponse.update_user_attributes = update_user_attributes  # type: ignore[method-assign]
 
 
+def _sign_out_whoever_they_signed_in_as() -> None:
+    def sign_out(self: CognitoIdpUserPool, username: str) -> None:
+        user = self._get_user(username)
+        for token, held in list(self.refresh_tokens.items()):
+            if held is not None and (held[1] == username or (user is not None and self._get_user(held[1]) is user)):
+                self.refresh_tokens[token] = None
+        for token, (_, signed_in_as) in list(self.access_tokens.items()):
+            if signed_in_as == username or (user is not None and self._get_user(signed_in_as) is user):
+                self.access_tokens.pop(token)
+
+    original_delete = CognitoIdpBackend.admin_delete_user
+
+    def admin_delete_user(self: CognitoIdpBackend, user_pool_id: str, username: str) -> None:
+        self.describe_user_pool(user_pool_id).sign_out(username)
+        original_delete(self, user_pool_id, username)
+
+    CognitoIdpUserPool.sign_out = sign_out  # type: ignore[method-assign]
+    CognitoIdpBackend.admin_delete_user = admin_delete_user  # type: ignore[method-assign]
+
+
 _configured = threading.Lock()
 
 
@@ -136,6 +160,7 @@ def configure_moto() -> None:
         CognitoIdpResponse.resend_confirmation_code = _resend_confirmation_code  # type: ignore[attr-defined]
         CognitoIdpResponse.verify_user_attribute = _verify_user_attribute  # type: ignore[attr-defined]
         _unverify_changed_email()
+        _sign_out_whoever_they_signed_in_as()
 
 
 class _QuietRequestHandler(MotoRequestHandler):

@@ -18,7 +18,13 @@ IDLE_SECONDS = 0.2
 
 
 class QueuePoller:
-    def __init__(self, stack: LocalStack, source: tpl.QueueSource, functions: Functions) -> None:
+    """`retry_after_seconds`: when set, failed messages become visible again after that long
+    instead of the queue's visibility timeout (tests use 0 to see SQS's retries at once)."""
+
+    def __init__(
+        self, stack: LocalStack, source: tpl.QueueSource, functions: Functions, retry_after_seconds: int | None = None
+    ) -> None:
+        self._retry_after_seconds = retry_after_seconds
         self._source = source
         self._functions = functions
         self._queue_url = stack.ref(source.queue)
@@ -67,6 +73,14 @@ class QueuePoller:
             traceback.print_exc()
             failed = {message["MessageId"] for message in received}
         done = [message for message in received if message["MessageId"] not in failed]
+        if self._retry_after_seconds is not None:
+            for message in received:
+                if message["MessageId"] in failed:
+                    self._sqs.change_message_visibility(
+                        QueueUrl=self._queue_url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=self._retry_after_seconds,
+                    )
         for start in range(0, len(done), 10):
             entries = [
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])

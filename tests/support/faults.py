@@ -1,16 +1,20 @@
-"""Make one boto3 client fail an operation with a given AWS error, as AWS would answer it."""
+"""Faults injected into AWS calls: one boto3 client's answers, or a moto backend's behaviour."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 
 @contextmanager
-def failing(client: Any, operation: str, code: str, status: int = 400, times: int | None = None) -> Iterator[None]:
-    """While active, `client`'s `operation` answers with error `code` (`times` times, or always).
+def answering(
+    client: Any, operation: str, parsed: dict[str, Any], status: int = 200, times: int | None = None
+) -> Iterator[None]:
+    """While active, `client`'s `operation` answers `parsed` with HTTP `status` (`times` times, or
+    always) instead of calling AWS.
 
     Uses botocore's before-call event: a handler that returns (http response, parsed body) stands
-    in for the call, and botocore raises the ClientError exactly as for a real answer.
+    in for the call, and botocore treats it exactly as a real answer (an error status raises the
+    ClientError AWS would have caused).
     """
     remaining = [times]
 
@@ -19,15 +23,20 @@ def failing(client: Any, operation: str, code: str, status: int = 400, times: in
             if remaining[0] <= 0:
                 return None
             remaining[0] -= 1
-        error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
-        return _HttpResponse(status), error
+        return _HttpResponse(status), {**parsed, "ResponseMetadata": {"HTTPStatusCode": status}}
 
     event = f"before-call.{client.meta.service_model.service_name}.{operation}"
-    client.meta.events.register(event, answer)
+    handler: Any = answer  # botocore-stubs types handlers as returning None; before-call may answer
+    client.meta.events.register(event, handler)
     try:
         yield
     finally:
-        client.meta.events.unregister(event, answer)
+        client.meta.events.unregister(event, handler)
+
+
+def failing(client: Any, operation: str, code: str, status: int = 400, times: int | None = None) -> Any:
+    """While active, `client`'s `operation` fails with the AWS error `code` (`times` times, or always)."""
+    return answering(client, operation, {"Error": {"Code": code, "Message": f"injected {code}"}}, status, times)
 
 
 class _HttpResponse:
@@ -35,3 +44,26 @@ class _HttpResponse:
         self.status_code = status
         self.headers: dict[str, str] = {}
         self.content = b""
+
+
+@contextmanager
+def moto_failing(
+    backend_class: type, method: str, error: Callable[[], Exception], times: int | None = None
+) -> Iterator[list[int]]:
+    """While active, moto's `backend_class.method` fails (`times` times, or always) with `error()`
+    (a moto exception of that service, so it is answered as AWS would), for every caller moto
+    serves from this process, state machine tasks included. Yields the failures injected so far."""
+    original = getattr(backend_class, method)
+    injected: list[int] = []
+
+    def fail(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if times is None or len(injected) < times:
+            injected.append(1)
+            raise error()
+        return original(self, *args, **kwargs)
+
+    setattr(backend_class, method, fail)
+    try:
+        yield injected
+    finally:
+        setattr(backend_class, method, original)

@@ -32,11 +32,12 @@ def post_upload(upload: dict[str, Any], data: bytes, content_type: str | None = 
 
 
 class Workers:
-    """The template's queue consumers, run on demand."""
+    """The template's queue consumers, run on demand; a message they fail is delivered again at
+    once (not after the visibility timeout), so SQS's retries and redrive show in a test."""
 
     def __init__(self, stack: LocalStack) -> None:
         self.pollers = {
-            source.queue: QueuePoller(stack, source, stack.functions)
+            source.queue: QueuePoller(stack, source, stack.functions, retry_after_seconds=0)
             for source in tpl.queue_sources(stack.provisioned.template)
         }
 
