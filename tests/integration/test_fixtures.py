@@ -2,12 +2,14 @@
 real one where the function reads the user pool)."""
 
 import json
+from collections.abc import Callable
 
+import pytest
 from openapi_spec_validator import validate
 
 from local import template as tpl
 from tests.support import events
-from tests.support.api import Api
+from tests.support.api import Api, User
 from tests.support.tokens import claims_of
 
 
@@ -62,7 +64,7 @@ def test_account_fixture_returns_the_callers_profile(api: Api) -> None:
     assert reply.body["email"] == user.email
     assert reply.body["full_name"] == "Test User"
     assert reply.body["created_at"].endswith("Z")
-    assert set(reply.body) == {"user_id", "email", "full_name", "email_verified", "created_at"}
+    assert set(reply.body) == {"user_id", "email", "full_name", "email_verified", "created_at", "photo_url"}
 
 
 def test_sign_out_fixture_revokes_the_refresh_token(api: Api) -> None:
@@ -88,3 +90,65 @@ def test_openapi_fixture_returns_a_valid_document_of_every_route(api: Api) -> No
     template_routes = {(route.method.lower(), route.path) for route in tpl.routes(api.stack.provisioned.template)}
     documented = {(method, path) for path, item in reply.body["paths"].items() for method in item}
     assert documented == template_routes
+
+
+FIXTURE_NOTE = "0f8e7d6c-5b4a-4392-8a1b-2c3d4e5f6a7b"  # the note id the notes and media fixtures name
+
+
+def _with_fixture_note(api: Api, user: User, edits: int = 0) -> None:
+    assert (
+        api.invoke(
+            "notes_create", events.as_caller(events.fixture("notes_create"), user.access_token, user.claims)
+        ).status
+        == 201
+    )
+    for n in range(edits):
+        api.call("notes_update", user, body={"title": f"edit {n}"}, headers={"if-match": f'"{n + 1}"'})
+
+
+# What each authorized or queue fixture answers for a fresh user, after the setup it needs.
+AUTHORIZED_FIXTURES: dict[str, tuple[Callable[[Api, User], None], int]] = {
+    "account_update": (lambda api, user: None, 200),
+    "account_password": (lambda api, user: None, 204),
+    "account_email_verify": (lambda api, user: None, 204),
+    "account_photo": (lambda api, user: None, 201),
+    "account_delete": (lambda api, user: None, 202),
+    "notes_create": (lambda api, user: None, 201),
+    "notes_list": (_with_fixture_note, 200),
+    "notes_get": (_with_fixture_note, 200),
+    "notes_update": (_with_fixture_note, 200),
+    "notes_delete": (lambda api, user: _with_fixture_note(api, user, edits=1), 202),
+    "notes_batch": (_with_fixture_note, 200),
+    "sync_pull": (_with_fixture_note, 200),
+    "sync_push": (lambda api, user: None, 200),
+    "media_request_upload": (_with_fixture_note, 201),
+    "media_get": (_with_fixture_note, 404),  # the fixture's image id was never reserved
+    "media_delete": (_with_fixture_note, 404),
+}
+
+
+@pytest.mark.parametrize("code_dir", sorted(AUTHORIZED_FIXTURES))
+def test_every_authorized_fixture_is_answered_as_the_contract_says(api: Api, code_dir: str) -> None:
+    # Given a fresh user and what the fixture's request presupposes
+    user = api.new_user()
+    setup, status = AUTHORIZED_FIXTURES[code_dir]
+    setup(api, user)
+
+    # When the function gets its fixture as that user
+    reply = api.as_user(code_dir, user)
+
+    # Then it answers with the contract's status
+    assert reply.status == status, reply.body
+
+
+@pytest.mark.parametrize("code_dir", ["media_events_worker", "media_cleanup_worker"])
+def test_the_queue_consumers_process_their_fixtures(api: Api, code_dir: str) -> None:
+    result = api.stack.functions.invoke(api.function_of(code_dir), events.fixture(code_dir))
+
+    assert result == {"batchItemFailures": []}
+
+
+def test_the_email_change_fixture_is_accepted(api: Api) -> None:
+    user = api.new_user()
+
+    assert api.as_user("account_email", user).status == 202
