@@ -66,6 +66,8 @@ soak: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench.cold_start
+	$(PY) -m bench.sync_cost
+	$(PY) -m bench.deletion
 
 openapi: $(VENV)/.installed
 	cd layers/core && ../../$(PY) -m notes_core.openapi.generate
