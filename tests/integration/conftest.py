@@ -8,7 +8,8 @@ configuration is read at import. Each test uses its own users, so tests do not s
 import pytest
 
 from local.stack import LocalStack
-from tests.support.api import Api
+from tests.support.api import Api, User
+from tests.support.media import Workers
 from tests.support.stack import shared_stack
 
 STACK = shared_stack()
@@ -22,3 +23,15 @@ def stack() -> LocalStack:
 @pytest.fixture(scope="session")
 def api() -> Api:
     return Api(STACK)
+
+
+@pytest.fixture(scope="session")
+def workers() -> Workers:
+    """The queue consumers, run on demand (failed messages come back at once)."""
+    return Workers(STACK)
+
+
+@pytest.fixture
+def user(api: Api) -> User:
+    """A new confirmed, signed-in user: tests share no data."""
+    return api.new_user()

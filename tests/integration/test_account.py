@@ -15,16 +15,6 @@ from tests.support.faults import moto_failing
 from tests.support.media import PNG, Workers, post_upload
 
 
-@pytest.fixture(scope="module")
-def workers(api: Api) -> Workers:
-    return Workers(api.stack)
-
-
-@pytest.fixture
-def user(api: Api) -> User:
-    return api.new_user()
-
-
 # ---------------------------------------------------------------- profile, password, email
 def test_patch_changes_the_full_name(api: Api, user: User) -> None:
     reply = api.call("account_update", user, body={"full_name": "Ada Lovelace"})

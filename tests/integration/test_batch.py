@@ -3,14 +3,7 @@
 import json
 import uuid
 
-import pytest
-
 from tests.support.api import Api, User
-
-
-@pytest.fixture
-def user(api: Api) -> User:
-    return api.new_user()
 
 
 def _note(api: Api, user: User, title: str = "t", content: str = "c") -> dict[str, object]:

@@ -10,11 +10,6 @@ from tests.support.api import Api, User
 from tests.support.calls import Calls, counting
 
 
-@pytest.fixture
-def user(api: Api) -> User:
-    return api.new_user()
-
-
 def _create(api: Api, user: User) -> dict[str, Any]:
     body: dict[str, Any] = api.call("notes_create", user, body={"title": "t", "content": "c"}).body
     return body

@@ -18,16 +18,6 @@ from tests.support.media import IMAGES, PNG, Workers, post_upload
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def workers(api: Api) -> Workers:
-    return Workers(api.stack)
-
-
-@pytest.fixture
-def user(api: Api) -> User:
-    return api.new_user()
-
-
 @pytest.fixture
 def note(api: Api, user: User) -> dict[str, Any]:
     body: dict[str, Any] = api.call("notes_create", user, body={"title": "trip", "content": "photos"}).body

@@ -17,16 +17,6 @@ from tests.support.faults import answering, failing, moto_failing
 from tests.support.media import PNG, Workers, post_upload
 
 
-@pytest.fixture(scope="module")
-def workers(api: Api) -> Workers:
-    return Workers(api.stack)
-
-
-@pytest.fixture
-def user(api: Api) -> User:
-    return api.new_user()
-
-
 def _note_with_images(api: Api, workers: Workers, user: User, count: int = 3) -> dict[str, Any]:
     note: dict[str, Any] = api.call("notes_create", user, body={"title": "album", "content": "x"}).body
     for _ in range(count):

@@ -16,11 +16,6 @@ def _create(api: Api, user: User, title: str = "Title", content: str = "Content"
     return reply
 
 
-@pytest.fixture
-def user(api: Api) -> User:
-    return api.new_user()
-
-
 # ---------------------------------------------------------------- create
 def test_create_answers_201_with_the_note_its_etag_and_location(api: Api, user: User) -> None:
     reply = api.call("notes_create", user, body={"title": "Groceries", "content": "milk"})

@@ -10,11 +10,6 @@ from notes_core import cursors
 from tests.support.api import Api, User
 
 
-@pytest.fixture
-def user(api: Api) -> User:
-    return api.new_user()
-
-
 def _push(api: Api, user: User, *changes: dict[str, Any]) -> list[dict[str, Any]]:
     reply = api.call("sync_push", user, body={"changes": list(changes)})
     assert reply.status == 200, reply.body

@@ -43,6 +43,16 @@ def _conflict(outcome: changes.Outcome) -> errors.PreconditionFailed:
     )
 
 
+def _changed_note(outcome: changes.Outcome) -> NoteReply:
+    """The note after an update or delete: 404 when there is none, 412 with the server's copy."""
+    if outcome.status is changes.Status.NOT_FOUND:
+        raise errors.NotFound("No such note.")
+    if outcome.status is changes.Status.CONFLICT:
+        raise _conflict(outcome)
+    assert outcome.note is not None
+    return NoteReply.of(outcome.note)
+
+
 def create_note(caller: Caller, request: CreateNoteRequest) -> tuple[NoteReply, bool]:
     """The note, and whether it is new (False: a replay of an earlier create)."""
     note_id = str(request.id or uuid.uuid4())
@@ -78,13 +88,7 @@ def update_note(caller: Caller, note_id: str, request: UpdateNoteRequest, if_mat
     base = _base_version(if_match, request.base_version)
     if base is None or base == "*":
         raise errors.PreconditionRequired("Send If-Match with the note's ETag, or base_version in the body.")
-    outcome = _apply_one(caller, changes.Update(note_id, base, request.fields()))
-    if outcome.status is changes.Status.NOT_FOUND:
-        raise errors.NotFound("No such note.")
-    if outcome.status is changes.Status.CONFLICT:
-        raise _conflict(outcome)
-    assert outcome.note is not None
-    return NoteReply.of(outcome.note)
+    return _changed_note(_apply_one(caller, changes.Update(note_id, base, request.fields())))
 
 
 def delete_note(caller: Caller, note_id: str, if_match: Precondition) -> NoteReply:
@@ -92,12 +96,7 @@ def delete_note(caller: Caller, note_id: str, if_match: Precondition) -> NoteRep
     base = _base_version(if_match, None)
     outcome = _apply_one(caller, changes.Delete(note_id, None if base == "*" else base))
     changes.finish_deletions(caller.user_id, [outcome])
-    if outcome.status is changes.Status.NOT_FOUND:
-        raise errors.NotFound("No such note.")
-    if outcome.status is changes.Status.CONFLICT:
-        raise _conflict(outcome)
-    assert outcome.note is not None
-    return NoteReply.of(outcome.note)
+    return _changed_note(outcome)
 
 
 # ---------------------------------------------------------------- batch
