@@ -151,3 +151,84 @@ def test_sam_build_produced_every_function_and_an_arm64_layer() -> None:
     assert list(layer.glob("pydantic_core/_pydantic_core.*aarch64*.so"))
     bundled_from_the_runtime = {"boto3", "botocore", "s3transfer", "urllib3", "dateutil", "jmespath", "six.py"}
     assert not {path.name for path in layer.iterdir()} & bundled_from_the_runtime
+
+
+# ---------------------------------------------------------------- media, deletion, operations
+def test_the_bucket_notifies_the_media_events_queue_which_lets_only_the_bucket_send() -> None:
+    (bucket,) = _of_type("AWS::S3::Bucket").values()
+    configurations = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    events = {(c["Event"], c["Filter"]["S3Key"]["Rules"][0]["Value"]) for c in configurations}
+    assert {
+        ("s3:ObjectCreated:*", "media/"),
+        ("s3:ObjectCreated:*", "photos/"),
+        ("s3:ObjectRemoved:*", "media/"),
+    } <= events
+    assert all(c["Queue"] == {"Fn::GetAtt": ["MediaEventsQueue", "Arn"]} for c in configurations)
+    assert bucket["DependsOn"] == "MediaEventsQueuePolicy"
+    (policy,) = _of_type("AWS::SQS::QueuePolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
+
+
+def test_cloudfront_reads_the_bucket_through_origin_access_control_only() -> None:
+    (distribution,) = _of_type("AWS::CloudFront::Distribution").values()
+    (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["MediaOriginAccessControl", "Id"]}
+    behaviour = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    assert behaviour["TrustedKeyGroups"]["Fn::If"][0] == "HasCdnSigning"
+    assert TEMPLATE["Parameters"]["CdnKeyGroupId"]["Default"] == ""
+    (policy,) = _of_type("AWS::S3::BucketPolicy").values()
+    allow = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow")
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert "MediaDistribution" in allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+
+
+@pytest.mark.parametrize("name", sorted(_of_type("AWS::Serverless::StateMachine")))
+def test_state_machines_are_standard_traced_logged_and_alarmed(name: str) -> None:
+    properties = RESOURCES[name]["Properties"]
+    assert properties["Type"] == "STANDARD"
+    assert properties["Tracing"] == {"Enabled": True}
+    assert properties["Logging"]["Destinations"]
+    alarms = [
+        alarm["Properties"]
+        for alarm in _of_type("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["MetricName"] == "ExecutionsFailed"
+    ]
+    assert {"Name": "StateMachineArn", "Value": {"Ref": name}} in [a["Dimensions"][0] for a in alarms]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in _of_type("AWS::SQS::Queue") if n.endswith("DeadLetterQueue")))
+def test_every_dead_letter_queue_has_a_depth_alarm(name: str) -> None:
+    alarms = [alarm["Properties"] for alarm in _of_type("AWS::CloudWatch::Alarm").values()]
+    watching = [
+        alarm
+        for alarm in alarms
+        if alarm["Namespace"] == "AWS/SQS"
+        and alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [name, "QueueName"]}}]
+    ]
+    assert len(watching) == 1
+    assert watching[0]["Threshold"] == 0
+    assert watching[0]["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+_READ_ONLY_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "cognito-idp:AdminGetUser",
+    "s3:GetObject",
+    "ssm:GetParameter",
+}
+
+
+@pytest.mark.parametrize("route", [r for r in tpl.routes(TEMPLATE) if r.method == "GET"], ids=lambda r: r.route_key)
+def test_read_only_routes_get_read_only_policies(route: tpl.Route) -> None:
+    function = tpl.functions(TEMPLATE)[route.function]
+    actions: set[str] = set()
+    for policy in function.get("Policies", []):
+        for written in policy["Statement"]:
+            statement = written.get("Fn::If", [None, written])[1]  # the CDN key's, when configured
+            action = statement["Action"]
+            actions |= set(action if isinstance(action, list) else [action])
+    assert actions <= _READ_ONLY_ACTIONS
