@@ -222,8 +222,8 @@ def new_email() -> str:
 class Events:
     """For each function, an event that makes its first invocation do real work (one per run).
 
-    Authorized routes get a fresh access token of a user of their own (sign-out revokes its
-    user's tokens) and that token's claims. Bodies of the auth routes are rebuilt per run where
+    Authorized routes get a new user on every run (routes change its password or email, sign it
+    out or delete it), with its access token and that token's claims. Bodies of the auth routes are rebuilt per run where
     the fixture's would conflict: a new email to sign up, a new unconfirmed user to confirm or
     resend a code to, a user of its own for password resets.
     """
@@ -233,7 +233,6 @@ class Events:
         self._main = pool.new_user(confirmed=True)
         self._main_tokens = pool.sign_in(self._main)
         self._reset_user = pool.new_user(confirmed=True)
-        self._callers: dict[str, str] = {}
         self._bodies: dict[str, Callable[[], dict[str, Any]]] = {
             "auth_sign_up": lambda: {"email": new_email(), "password": PASSWORD, "full_name": "Bench User"},
             "auth_confirm": lambda: {"email": pool.new_user(confirmed=False), "code": CODE},
@@ -254,9 +253,9 @@ class Events:
             event["body"] = json.dumps(body())
         jwt = event.get("requestContext", {}).get("authorizer", {}).get("jwt")
         if jwt is not None and "claims" in jwt:
-            if target.name not in self._callers:
-                self._callers[target.name] = self._pool.new_user(confirmed=True)
-            access = self._pool.sign_in(self._callers[target.name]).access
+            # A user of its own for every run: some routes change the password or the email,
+            # sign the user out or delete the account.
+            access = self._pool.sign_in(self._pool.new_user(confirmed=True)).access
             event["headers"]["authorization"] = f"Bearer {access}"
             jwt["claims"] = {name: claim_text(value) for name, value in jwt_claims(access).items()}
         return event

@@ -54,7 +54,7 @@ def _may_write(caller: Caller) -> None:
     """Account writes are refused like note writes: for tokens older than a sign-out, and once
     the account is being deleted."""
     if table.get_user(caller.user_id).refuses(caller.issued_at):
-        raise errors.NotAuthenticated("This token was issued before a sign-out, or the account is being deleted.")
+        raise errors.TokenRefused()
 
 
 def update_account(caller: Caller, request: UpdateAccountRequest) -> AccountReply:

@@ -17,9 +17,10 @@ So a change replayed after a lost response takes effect once, and nothing is ove
 
 A request of several changes (batch, push) may also name itself by a digest of its body. The
 counter item keeps the outcomes of the user's last such request that wrote anything, in the same
-transaction as its last write; sent again unchanged, it gets the same outcomes back (with the
-notes as they stand now) even where its own changes depend on each other, e.g. a create and an
-edit of the same note, which judged one by one again would no longer look like replays.
+transaction as its last write. Sent again unchanged before anything else was written, it gets the
+same outcomes back (with the notes as they stand now), even where its own changes depend on each
+other (a create and an edit of the same note, which judged one by one again would no longer
+look like replays).
 """
 
 import hashlib
@@ -134,13 +135,14 @@ def apply(
     for attempt in range(MAX_ATTEMPTS):
         counter, notes = table.read_for_write(caller.user_id, [change.note_id for change in changes[settled:]])
         if counter.refuses(caller.issued_at):
-            raise errors.NotAuthenticated("This token was issued before a sign-out, or the account is being deleted.")
+            raise errors.TokenRefused()
         recorded = counter.last_request
         if (
             digest
             and settled == 0
             and recorded
             and recorded.digest == digest
+            and recorded.seq == counter.last_seq  # nothing written since: a true replay
             and len(recorded.outcomes) == len(changes)
         ):
             return [
@@ -150,28 +152,24 @@ def apply(
         steps = _judge(caller.user_id, changes, settled, counter.last_seq, notes, tombstone_seconds)
         chunks = list(_transactions(steps))
         last_writing = max((i for i, chunk in enumerate(chunks) if any(step.write for step in chunk)), default=-1)
-        record = None
-        if digest:
-            codes = [outcome.status.code for outcome in outcomes[:settled] if outcome] + [
-                s.outcome.status.code for s in steps
-            ]
-            record = table.RequestRecord(digest, "".join(codes))
+        codes = "".join(
+            [outcome.status.code for outcome in outcomes[:settled] if outcome] + [s.outcome.status.code for s in steps]
+        )
         expected_seq = counter.last_seq
         try:
             for number, chunk in enumerate(chunks):
                 writes = [step.write for step in chunk if step.write is not None]
                 if writes:
-                    last = record if number == last_writing else None
-                    table.commit(caller.user_id, expected_seq, caller.issued_at, writes, last)
-                    expected_seq += len(writes)
+                    next_seq = expected_seq + len(writes)
+                    record = table.RequestRecord(digest, codes, next_seq) if digest and number == last_writing else None
+                    table.commit(caller.user_id, expected_seq, caller.issued_at, writes, record)
+                    expected_seq = next_seq
                 for step in chunk:
                     outcomes[step.index] = step.outcome
                 settled = chunk[-1].index + 1
             return [outcome for outcome in outcomes if outcome is not None]
         except table.WriteRefused:
-            raise errors.NotAuthenticated(
-                "This token was issued before a sign-out, or the account is being deleted."
-            ) from None
+            raise errors.TokenRefused() from None
         except table.SequenceMoved:
             time.sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))  # another write won: read again
     raise errors.WriteContention("Too many concurrent writes to these notes; retry the request.")

@@ -46,6 +46,13 @@ class NotAuthenticated(DomainError):
     """Wrong credentials, or a token that is no longer accepted (signed out, account deleted)."""
 
 
+class TokenRefused(NotAuthenticated):
+    """A write with a token issued before the user's last sign-out, or to an account being deleted."""
+
+    def __init__(self) -> None:
+        super().__init__("This token was issued before a sign-out, or the account is being deleted.")
+
+
 class UserNotConfirmed(DomainError):
     """The account exists but its email address was never confirmed."""
 

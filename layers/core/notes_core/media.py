@@ -101,9 +101,7 @@ def request_photo_upload(caller: Caller, request: UploadRequest) -> PhotoUploadR
     try:
         table.declare_photo(caller.user_id, caller.issued_at, table.Photo(request.content_type, request.size, expires))
     except table.WriteRefused:
-        raise errors.NotAuthenticated(
-            "This token was issued before a sign-out, or the account is being deleted."
-        ) from None
+        raise errors.TokenRefused() from None
     upload = storage.presigned_upload(
         photo_key(caller.user_id), request.content_type, request.size, _settings.upload_url_seconds
     )

@@ -72,10 +72,12 @@ class UserCounter:
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """A request that wrote (its digest) and the outcome code of each of its changes."""
+    """A request that wrote: its digest, the outcome code of each of its changes, and the
+    sequence number it left the counter at."""
 
     digest: str
     outcomes: str
+    seq: int
 
 
 class SequenceMoved(Exception):
@@ -181,14 +183,15 @@ def _counter_of(item: Mapping[str, Any] | None) -> UserCounter:
         last_seq=int(item["last_seq"]["N"]) if "last_seq" in item else 0,
         signed_out_at=int(item["signed_out_at"]["N"]) if "signed_out_at" in item else None,
         deleting="deleting" in item,
-        last_request=RequestRecord(
-            digest=item["last_request"]["M"]["digest"]["S"], outcomes=item["last_request"]["M"]["outcomes"]["S"]
-        )
-        if "last_request" in item
-        else None,
+        last_request=_record_of(item["last_request"]) if "last_request" in item else None,
         photo=_photo_of(item.get("photo")),
         photo_pending=_photo_of(item.get("photo_pending")),
     )
+
+
+def _record_of(item: Item) -> RequestRecord:
+    fields = item["M"]
+    return RequestRecord(fields["digest"]["S"], fields["outcomes"]["S"], int(fields["seq"]["N"]))
 
 
 def _photo_item(photo: Photo) -> Item:
@@ -317,7 +320,9 @@ def commit(
     update = "SET last_seq = :next"
     if record is not None:
         update += ", last_request = :record"
-        values[":record"] = {"M": {"digest": {"S": record.digest}, "outcomes": {"S": record.outcomes}}}
+        values[":record"] = {
+            "M": {"digest": {"S": record.digest}, "outcomes": {"S": record.outcomes}, "seq": {"N": str(record.seq)}}
+        }
     items: list[Any] = [
         {
             "Update": {
