@@ -206,3 +206,19 @@ def test_a_page_of_long_notes_stays_under_the_lambda_response_limit(api: Api, us
     assert count == 70
     assert max(sizes) < 6 * 1024 * 1024
     assert len(sizes) > 1
+
+
+def test_a_push_sent_again_after_another_write_is_judged_afresh(api: Api, user: User) -> None:
+    # Given a push that changed a note's title, and a later edit of that title elsewhere
+    note_id = str(uuid.uuid4())
+    _push(api, user, _upsert(note_id, None, title="t", content="c"))
+    push = [_upsert(note_id, 1, title="mine")]
+    assert _push(api, user, *push)[0]["status"] == "applied"
+    api.call("notes_update", user, note_id=note_id, body={"title": "theirs"}, headers={"if-match": '"2"'})
+
+    # When the same push comes again
+    (again,) = _push(api, user, *push)
+
+    # Then it is not taken for a replay of the first: the title changed since, a conflict
+    assert again["status"] == "conflict"
+    assert again["note"]["title"] == "theirs"
