@@ -223,9 +223,9 @@ class Events:
     """For each function, an event that makes its first invocation do real work (one per run).
 
     Authorized routes get a new user on every run (routes change its password or email, sign it
-    out or delete it), with its access token and that token's claims. Bodies of the auth routes are rebuilt per run where
-    the fixture's would conflict: a new email to sign up, a new unconfirmed user to confirm or
-    resend a code to, a user of its own for password resets.
+    out or delete it), with its access token and that token's claims. Bodies of the auth routes
+    are rebuilt per run where the fixture's would conflict: a new email to sign up, a new
+    unconfirmed user to confirm or resend a code to, a user of its own for password resets.
     """
 
     def __init__(self, pool: UserPool) -> None:

@@ -32,8 +32,8 @@ Times are moto's, not DynamoDB's. moto answers a Query by reading and sorting ev
 table (all users) and TransactWriteItems by deep-copying the whole table once per action, so its
 times grow with the table, whatever the account; request counts and items read are what DynamoDB
 would be asked for and would read. Seeding 10,000 notes therefore takes many minutes (the cost of
-a push grows with the table): progress goes to stderr. moto also keeps every table copy it makes
-for good unless told otherwise: see forget_moto_table_copies.
+a push grows with the table): progress goes to stderr. (The local stack stops moto from keeping
+every table copy it makes: see local/moto_server.py.)
 
     python -m bench.sync_cost [--runs N]
 """
@@ -141,20 +141,6 @@ class Series:
         return spread([sample.changes for sample in self.samples])
 
 
-def forget_moto_table_copies() -> None:
-    """Let go of the table copies moto's TransactWriteItems made, as moto itself does not.
-
-    moto copies the whole table (copy.deepcopy) once per action of a transaction, to roll back
-    with, and every moto model registers each instance it creates, copies included, in the class's
-    `instances_tracked` list, which only moto's dashboard reads. Left alone, that list keeps every
-    copy: seeding 10,000 notes would hold some 50 million copied items (the bench was killed for
-    want of memory near 4,000 notes, at 23 GB). Called after every push, outside its timing.
-    """
-    from moto.dynamodb.models.table import Table
-
-    Table.instances_tracked.clear()  # type: ignore[attr-defined]  # moto sets it on each model class
-
-
 def dynamodb() -> Any:
     """notes_core's own DynamoDB client: the one whose requests are counted."""
     from notes_core import table
@@ -191,7 +177,6 @@ class Account:
             started = time.perf_counter()
             reply = sync.push(self.caller, request)
             seconds = time.perf_counter() - started
-        forget_moto_table_copies()
         for result in reply.results:
             if result.status != "applied" or result.note is None:
                 raise RuntimeError(f"push: {result.id} was not applied: {result.model_dump_json()}")

@@ -4,7 +4,7 @@ moto's DynamoDB transactions are not thread-safe (concurrent TransactWriteItems 
 so requests into moto are serialised here, by a single-threaded server, while the callers (the
 local front's handler threads, state machine executions) stay concurrent, as on AWS.
 
-Five fidelity fixes are applied to moto in this process:
+Five fidelity fixes, and one for memory, are applied to moto in this process:
 - Step Functions executes state machines (moto's real ASL interpreter), and its Cognito tasks find
   the service under its boto3 name;
 - Cognito access and id tokens last as long as the app client's token validity says (moto issues
@@ -14,7 +14,10 @@ Five fidelity fixes are applied to moto in this process:
   changed email address is unverified until then, as in a pool that verifies email changes;
 - signing a user out (AdminUserGlobalSignOut, and AdminDeleteUser) revokes that user's tokens
   whatever name they signed in with (moto compares the names, so signing out by user id revoked
-  nothing for users who signed in with their email).
+  nothing for users who signed in with their email);
+- moto no longer keeps every object it ever made for its dashboard (unused here): it copies a
+  whole table per action of a transaction, and kept every copy, so a long-running stack (or a
+  10,000-note benchmark) grew by gigabytes.
 """
 
 import base64
@@ -38,6 +41,7 @@ from moto.cognitoidp.models import (
     find_account_region_by_value,
 )
 from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.common_models import BaseModel
 from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -148,6 +152,10 @@ def _sign_out_whoever_they_signed_in_as() -> None:
     CognitoIdpBackend.admin_delete_user = admin_delete_user  # type: ignore[method-assign]
 
 
+def _new_untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
+    return object.__new__(cls)
+
+
 _configured = threading.Lock()
 
 
@@ -161,6 +169,7 @@ def configure_moto() -> None:
         CognitoIdpResponse.verify_user_attribute = _verify_user_attribute  # type: ignore[attr-defined]
         _unverify_changed_email()
         _sign_out_whoever_they_signed_in_as()
+        BaseModel.__new__ = staticmethod(_new_untracked)  # type: ignore[method-assign]
 
 
 class _QuietRequestHandler(MotoRequestHandler):
