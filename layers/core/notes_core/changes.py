@@ -31,9 +31,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from notes_core import errors, table, workflows
 from notes_core.caller import Caller
 from notes_core.note import MAX_MEDIA_PER_NOTE, Media, MediaStatus, Note, new_note, now_rfc3339
+from notes_core.observability import metrics
 
 MAX_ATTEMPTS = 20  # with full-jitter backoff capped at 0.25 s: a few seconds of contention at most
 MAX_TRANSACTION_BYTES = 3_500_000  # DynamoDB allows 4 MB per transaction; keep a margin
@@ -103,6 +106,7 @@ class Status(StrEnum):
 
 _CODES = {Status.CREATED: "c", Status.UPDATED: "u", Status.DELETED: "d", Status.CONFLICT: "x", Status.NOT_FOUND: "n"}
 _STATUS_OF_CODE = {code: status for status, code in _CODES.items()}
+_WRITTEN = (Status.CREATED, Status.UPDATED, Status.DELETED)
 
 
 @dataclass(frozen=True)
@@ -167,12 +171,22 @@ def apply(
                 for step in chunk:
                     outcomes[step.index] = step.outcome
                 settled = chunk[-1].index + 1
+            _count(outcomes)
             return [outcome for outcome in outcomes if outcome is not None]
         except table.WriteRefused:
             raise errors.TokenRefused() from None
         except table.SequenceMoved:
             time.sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))  # another write won: read again
     raise errors.WriteContention("Too many concurrent writes to these notes; retry the request.")
+
+
+def _count(outcomes: Sequence[Outcome | None]) -> None:
+    """Business metrics: changes written, and conflicts answered (a rising rate of conflicts is
+    worth a look at the clients)."""
+    done = [outcome for outcome in outcomes if outcome is not None]
+    written = sum(1 for outcome in done if outcome.status in _WRITTEN and not outcome.replayed)
+    metrics.add_metric(name="ChangesWritten", unit=MetricUnit.Count, value=written)
+    metrics.add_metric(name="Conflicts", unit=MetricUnit.Count, value=sum(o.status is Status.CONFLICT for o in done))
 
 
 def finish_deletions(user_id: str, outcomes: Sequence[Outcome]) -> None:

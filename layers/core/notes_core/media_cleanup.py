@@ -9,8 +9,10 @@ dead-letter queue, whose alarm tells an operator. Nothing is reported deleted th
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from notes_core import storage
-from notes_core.observability import logger
+from notes_core.observability import logger, metrics
 
 
 class CleanupIncomplete(Exception):
@@ -27,3 +29,4 @@ def handle(message: dict[str, Any]) -> None:
         logger.warning("objects not deleted", extra={"errors": failed[:20], "failed": len(failed)})
         raise CleanupIncomplete(f"{len(failed)} of {len(keys)} objects were not deleted")
     logger.info("objects deleted", extra={"count": len(keys)})
+    metrics.add_metric(name="ObjectsDeleted", unit=MetricUnit.Count, value=len(keys))

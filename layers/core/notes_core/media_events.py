@@ -16,13 +16,15 @@ from typing import Any
 from urllib.parse import unquote_plus
 from uuid import UUID
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from notes_core import changes, images, queues, storage, table
 from notes_core.caller import system_caller
 from notes_core.config import MediaSettings, NotesSettings, load_settings
 from notes_core.media import RESERVATION_EXPIRY
 from notes_core.models.media import MAX_MEDIA_BYTES
 from notes_core.note import media_key
-from notes_core.observability import logger
+from notes_core.observability import logger, metrics
 
 _settings = load_settings(MediaSettings)
 _notes_settings = load_settings(NotesSettings)
@@ -91,6 +93,7 @@ def _check_media(user_id: str, note_id: str, media_id: str, key: str) -> None:
     accepted = fresh and _acceptable(key, stored, reserved.content_type, reserved.size)
     if not accepted:
         storage.delete(key)
+    metrics.add_metric(name="ImagesAccepted" if accepted else "ImagesRejected", unit=MetricUnit.Count, value=1)
     change = changes.SettleMedia(
         note_id, media_id, "ready" if accepted else "rejected", stored.etag if accepted else ""
     )
