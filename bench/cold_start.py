@@ -22,12 +22,9 @@ caches. Figures are printed, and written to bench/results/cold_start.txt; nothin
     python -m bench.cold_start [--runs N]
 """
 
-import argparse
 import base64
 import json
 import os
-import platform
-import shlex
 import statistics
 import subprocess
 import sys
@@ -39,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.results_file import parse_runs, publish
 from local import template as tpl
 from local.front import claim_text
 from local.stack import LocalStack
@@ -46,8 +44,8 @@ from local.stack import LocalStack
 ROOT = tpl.ROOT
 LAYER_PATH = ROOT / "layers" / "core"
 EVENTS_DIR = ROOT / "events"
-RESULTS_PATH = ROOT / "bench" / "results" / "cold_start.txt"
 
+MODULE = "bench.cold_start"
 DEFAULT_RUNS = 7
 MIN_RUNS = 5
 TARGET_RATIO = 1.3
@@ -357,26 +355,9 @@ def report(baseline: Series, functions: Sequence[Series], runs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def command_line(argv: Sequence[str]) -> str:
-    python = Path(sys.executable)
-    shown = str(python.relative_to(ROOT)) if python.is_relative_to(ROOT) else str(python)
-    return shlex.join([shown, "-m", "bench.cold_start", *argv])
-
-
-def parse_runs(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.cold_start", description="Cold starts of every function in template.yaml."
-    )
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"runs per function (>= {MIN_RUNS})")
-    runs: int = parser.parse_args(argv).runs
-    if runs < MIN_RUNS:
-        parser.error(f"--runs must be at least {MIN_RUNS}")
-    return runs
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    runs = parse_runs(arguments)
+    runs = parse_runs(MODULE, __doc__.splitlines()[0] if __doc__ else "", arguments, DEFAULT_RUNS, MIN_RUNS)
     started = datetime.now(UTC)
     stack = LocalStack()
     try:
@@ -393,14 +374,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         stack.stop()
     text = report(baseline, functions, runs)
-    print(text, end="")
-    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    heading = (
-        f"date: {started.isoformat(timespec='seconds')}\n"
-        f"command: {command_line(arguments)}\n"
-        f"python: {platform.python_version()} ({platform.machine()})\n\n"
-    )
-    RESULTS_PATH.write_text(heading + text)
+    publish(MODULE, arguments, started, text)
 
 
 if __name__ == "__main__":

@@ -13,22 +13,20 @@ written to bench/results/deletion.txt; nothing is asserted.
 """
 
 import argparse
-import shlex
 import statistics
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
 import requests
 
+from bench.results_file import publish
 from tests.support.local_process import LocalProcess
 from tests.support.media import PNG, post_upload
 
-RESULTS_PATH = Path(__file__).resolve().parent / "results" / "deletion.txt"
 PASSWORD = "Correct-Horse-1"
 
 
@@ -91,6 +89,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=3)
     arguments = parser.parse_args()
 
+    started = datetime.now(UTC)
     stack = LocalProcess()
     try:
         session = Session(stack)
@@ -101,17 +100,13 @@ def main() -> None:
 
     seconds = [result[0] for result in results]
     transitions = sorted({result[1] for result in results})
-    lines = [
-        f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: python -m bench.deletion {shlex.join(sys.argv[1:])}",
-        f"note deletion with {arguments.images} ready images, {arguments.runs} runs on the local stack",
-        f"state transitions per delete-note execution: {', '.join(map(str, transitions))} (target <= 8)",
+    text = (
+        f"note deletion with {arguments.images} ready images, {arguments.runs} runs on the local stack\n"
+        f"state transitions per delete-note execution: {', '.join(map(str, transitions))} (target <= 8)\n"
         f"DELETE -> empty prefix: median {statistics.median(seconds):.3f} s, "
-        f"min {min(seconds):.3f} s, max {max(seconds):.3f} s",
-    ]
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_PATH.write_text(text)
+        f"min {min(seconds):.3f} s, max {max(seconds):.3f} s\n"
+    )
+    publish("bench.deletion", sys.argv[1:], started, text)
 
 
 if __name__ == "__main__":

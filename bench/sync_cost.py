@@ -38,10 +38,7 @@ every table copy it makes: see local/moto_server.py.)
     python -m bench.sync_cost [--runs N]
 """
 
-import argparse
 import os
-import platform
-import shlex
 import statistics
 import sys
 import time
@@ -50,9 +47,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.results_file import parse_runs, publish
 from local import template as tpl
 from local.stack import LocalStack
 from tests.support.calls import Calls, counting
@@ -62,8 +59,8 @@ if TYPE_CHECKING:  # notes_core reads its configuration at import: imported once
     from notes_core.models.notes import PushReply
 
 ROOT = tpl.ROOT
-RESULTS_PATH = ROOT / "bench" / "results" / "sync_cost.txt"
 
+MODULE = "bench.sync_cost"
 DEFAULT_RUNS = 7
 MIN_RUNS = 1
 SMALL_ACCOUNT = 10
@@ -414,21 +411,6 @@ def report(results: Results) -> str:
 
 
 # ---------------------------------------------------------------- main
-def command_line(argv: Sequence[str]) -> str:
-    python = Path(sys.executable)
-    shown = str(python.relative_to(ROOT)) if python.is_relative_to(ROOT) else str(python)
-    return shlex.join([shown, "-m", "bench.sync_cost", *argv])
-
-
-def parse_runs(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.sync_cost", description="DynamoDB requests, items read and time of sync pulls and pushes."
-    )
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"recorded runs per measurement (>= {MIN_RUNS})")
-    runs: int = parser.parse_args(argv).runs
-    if runs < MIN_RUNS:
-        parser.error(f"--runs must be at least {MIN_RUNS}")
-    return runs
 
 
 def measure(runs: int) -> Results:
@@ -460,7 +442,7 @@ def measure(runs: int) -> Results:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    runs = parse_runs(arguments)
+    runs = parse_runs(MODULE, __doc__.splitlines()[0] if __doc__ else "", arguments, DEFAULT_RUNS, MIN_RUNS)
     started = datetime.now(UTC)
     stack = LocalStack()
     try:
@@ -468,14 +450,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         stack.stop()
     text = report(results)
-    print(text, end="")
-    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    heading = (
-        f"date: {started.isoformat(timespec='seconds')}\n"
-        f"command: {command_line(arguments)}\n"
-        f"python: {platform.python_version()} ({platform.machine()})\n\n"
-    )
-    RESULTS_PATH.write_text(heading + text)
+    publish(MODULE, arguments, started, text)
 
 
 if __name__ == "__main__":
