@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from notes_core import sync
 from notes_core.caller import Caller
 from notes_core.models.notes import NoteReply, PushRequest
+from tests.support.stack import forget_user, shared_stack
 
 DEVICES = 3
 EXAMPLES = int(os.environ.get("NOTES_SYNC_EXAMPLES", "200"))
@@ -188,6 +189,7 @@ class MultiDeviceSync(RuleBasedStateMachine):
             }
         self._check_applied_edits_survive(server)
         assert self.edits_answered == self.edits_made
+        forget_user(shared_stack(), self.caller.user_id)
 
     def _server_notes(self) -> dict[str, NoteReply]:
         notes: dict[str, NoteReply] = {}

@@ -15,3 +15,22 @@ def shared_stack() -> LocalStack:
     stack = LocalStack()
     atexit.register(stack.stop)
     return stack
+
+
+def forget_user(stack: LocalStack, user_id: str) -> None:
+    """Delete every item of a user from the table: moto's Query reads the whole table, so a long
+    run that kept every example's notes would slow down with each example."""
+    dynamodb, table = stack.client("dynamodb"), stack.ref("NotesTable")
+    keys = [
+        {"user_id": item["user_id"], "id": item["id"]}
+        for page in dynamodb.get_paginator("query").paginate(
+            TableName=table,
+            KeyConditionExpression="user_id = :user",
+            ExpressionAttributeValues={":user": {"S": user_id}},
+            ProjectionExpression="user_id, id",
+        )
+        for item in page["Items"]
+    ]
+    for start in range(0, len(keys), 25):
+        requests = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]
+        dynamodb.batch_write_item(RequestItems={table: requests})
