@@ -57,7 +57,7 @@ class Api:
         return Reply(result["statusCode"], headers, json.loads(body) if body else None)
 
     def post(self, code_dir: str, body: Any) -> Reply:
-        return self.invoke(code_dir, events.with_body(events.fixture(code_dir), body))
+        return self.invoke(code_dir, events.customised(events.fixture(code_dir), body))
 
     def as_user(self, code_dir: str, user: User, event: dict[str, Any] | None = None) -> Reply:
         return self.invoke(
