@@ -105,10 +105,9 @@ def _user_of_token(response: CognitoIdpResponse, access_token: str) -> CognitoId
             user: CognitoIdpUser | None = pool.users.get(sub) or pool._get_user(pool.access_tokens[access_token][1])
             if user is not None:
                 # moto files tokens under the sign-in name (the old email): file them under the
-                # user's id, so the user's tokens keep working after an email change.
-                for token, (client_id, _) in list(pool.access_tokens.items()):
-                    if token == access_token:
-                        pool.access_tokens[token] = (client_id, user.username)
+                # user's id, so the token keeps working after an email change.
+                client_id, _ = pool.access_tokens[access_token]
+                pool.access_tokens[access_token] = (client_id, user.username)
                 return user
     raise NotAuthorizedError(access_token)
 
