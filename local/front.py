@@ -152,6 +152,14 @@ def claim_text(value: Any) -> str:
     return str(value)
 
 
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def build_event(
     route: tpl.Route,
     path: str,
@@ -167,7 +175,7 @@ def build_event(
     query_parameters: dict[str, str] = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
         query_parameters[name] = f"{query_parameters[name]},{value}" if name in query_parameters else value
-    is_text = not body or bool(_TEXT_TYPES.match(headers.get("content-type", "application/json")))
+    is_text = not body or (bool(_TEXT_TYPES.match(headers.get("content-type", "application/json"))) and _is_utf8(body))
     request_context: dict[str, Any] = {
         "accountId": tpl.ACCOUNT_ID,
         "apiId": "local",

@@ -29,6 +29,21 @@ def test_unknown_routes_are_404_problems(client: Client) -> None:
     assert reply.headers["content-type"] == "application/problem+json"
 
 
+def test_a_body_that_is_not_utf8_is_a_400_problem(client: Client) -> None:
+    user = client.sign_up_and_in()
+
+    reply = client.request(
+        "POST",
+        "/v1/notes",
+        token=user["access_token"],
+        data=b'\xff\xfe{"title": "t", "content": "c"}',
+        headers={"content-type": "application/json"},
+    )
+
+    assert reply.status_code == 400
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
 def test_cors_preflight_follows_the_template(client: Client) -> None:
     reply = client.request(
         "OPTIONS",

@@ -96,6 +96,16 @@ def test_json_body_refuses_bad_bodies(body: str, headers: dict[str, str], error:
         json_body(_event(body, headers), SignInRequest)
 
 
+def test_json_body_refuses_a_body_that_is_not_utf8_as_malformed() -> None:
+    # Given a body API Gateway passed on base64-encoded because its bytes are not text
+    event = fixture("auth_sign_in")
+    event.update(body=base64.b64encode(b'\xff\xfe{"email": "a@b.co"}').decode(), isBase64Encoded=True)
+
+    # When it is read, then it is malformed JSON (400), not a decoding crash (500)
+    with pytest.raises(errors.MalformedRequest):
+        json_body(APIGatewayProxyEventV2(event), SignInRequest)
+
+
 def test_json_body_accepts_json_with_a_charset() -> None:
     event = _event('{"email": "a@b.co", "password": "pw"}', {"content-type": "application/json; charset=utf-8"})
 

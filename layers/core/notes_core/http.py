@@ -3,6 +3,7 @@
 This is the one place where domain exceptions become HTTP statuses and RFC 9457 problem documents.
 """
 
+import base64
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -64,8 +65,9 @@ def json_body[Body: BaseModel](event: APIGatewayProxyEventV2, model: type[Body])
     content_type = (event.headers.get("content-type") or JSON).split(";")[0].strip().lower()
     if content_type != JSON and not content_type.endswith("+json"):
         raise errors.UnsupportedMediaType(f"Send the body as {JSON}, not {content_type}.")
-    body = event.decoded_body or ""
-    if len(body.encode()) > MAX_BODY_BYTES:
+    # Bytes, not text: a body that is not UTF-8 is malformed JSON (400), not a decoding crash.
+    body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    if len(body) > MAX_BODY_BYTES:
         raise errors.PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
     if not body.strip():
         raise errors.MalformedRequest("A JSON body is required.")
