@@ -4,7 +4,7 @@ moto's DynamoDB transactions are not thread-safe (concurrent TransactWriteItems 
 so requests into moto are serialised here, by a single-threaded server, while the callers (the
 local front's handler threads, state machine executions) stay concurrent, as on AWS.
 
-Five fidelity fixes, and one for memory, are applied to moto in this process:
+Eight fidelity fixes, and one for memory, are applied to moto in this process:
 - Step Functions executes state machines (moto's real ASL interpreter), and its Cognito tasks find
   the service under its boto3 name;
 - Cognito access and id tokens last as long as the app client's token validity says (moto issues
@@ -12,6 +12,13 @@ Five fidelity fixes, and one for memory, are applied to moto in this process:
 - Cognito answers ResendConfirmationCode, which moto does not implement (no email is sent);
 - Cognito answers VerifyUserAttribute (any code is accepted, as for sign-up), and a user's
   changed email address is unverified until then, as in a pool that verifies email changes;
+- confirming a sign-up verifies the email address the code went to, in a pool that auto-verifies
+  email (moto left email_verified false);
+- ConfirmForgotPassword for an unknown user fails as a wrong code, as in a client that prevents
+  user existence errors (moto answered ResourceNotFoundException, a 500 for a bad request);
+- password sign-ins are locked out after five failures in a row, for a second that doubles with
+  each further failure up to 15 minutes ("Password attempts exceeded"), as in Cognito; the count
+  is per sign-in name, whether or not the user exists, and a successful sign-in clears it;
 - signing a user out (AdminUserGlobalSignOut, and AdminDeleteUser) revokes that user's tokens
   whatever name they signed in with (moto compares the names, so signing out by user id revoked
   nothing for users who signed in with their email);
@@ -24,9 +31,11 @@ import base64
 import json
 import os
 import threading
+import time
 from typing import Any
 
 from moto.cognitoidp.exceptions import (
+    CodeMismatchException,
     InvalidParameterException,
     NotAuthorizedError,
     ResourceNotFoundError,
@@ -80,13 +89,18 @@ def _honour_token_validity() -> None:
     CognitoIdpUserPool.create_jwt = create_jwt  # type: ignore[method-assign]
 
 
+def _pool_of_client(backend: CognitoIdpBackend, client_id: str) -> CognitoIdpUserPool:
+    pool = next((pool for pool in backend.user_pools.values() if client_id in pool.clients), None)
+    if pool is None:
+        raise ResourceNotFoundError(client_id)
+    return pool
+
+
 def _resend_confirmation_code(self: CognitoIdpResponse) -> ActionResult:
     client_id = self._get_param("ClientId")
     account, region = find_account_region_by_value("client_id", client_id, fallback=(self.current_account, self.region))
     backend = cognitoidp_backends[account][region]
-    pool = next((pool for pool in backend.user_pools.values() if client_id in pool.clients), None)
-    if pool is None:
-        raise ResourceNotFoundError(client_id)
+    pool = _pool_of_client(backend, client_id)
     user = pool._get_user(self._get_param("Username"))
     if user is None:
         raise UserNotFoundError("Username/client id combination not found.")
@@ -131,6 +145,66 @@ def _unverify_changed_email() -> None:
     CognitoIdpResponse.update_user_attributes = update_user_attributes  # type: ignore[method-assign]
 
 
+def _confirmation_verifies_email() -> None:
+    original = CognitoIdpBackend.confirm_sign_up
+
+    def confirm_sign_up(self: CognitoIdpBackend, client_id: str, username: str) -> str:
+        result = original(self, client_id, username)
+        pool = _pool_of_client(self, client_id)
+        if "email" in pool.extended_config.get("AutoVerifiedAttributes", []):
+            pool._get_user(username).update_attributes([{"Name": "email_verified", "Value": "true"}])
+        return result
+
+    CognitoIdpBackend.confirm_sign_up = confirm_sign_up  # type: ignore[method-assign]
+
+
+def _password_reset_hides_unknown_users() -> None:
+    original = CognitoIdpBackend.confirm_forgot_password
+
+    def confirm_forgot_password(
+        self: CognitoIdpBackend, client_id: str, username: str, password: str, confirmation_code: str
+    ) -> None:
+        pool = _pool_of_client(self, client_id)
+        if pool._get_user(username) is None:
+            if pool.clients[client_id].extended_config.get("PreventUserExistenceErrors") == "ENABLED":
+                raise CodeMismatchException("Invalid verification code provided, please try again.")
+            raise UserNotFoundError("Username/client id combination not found.")
+        original(self, client_id, username, password, confirmation_code)
+
+    CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password  # type: ignore[method-assign]
+
+
+_FREE_FAILURES = 5
+_LONGEST_LOCKOUT_SECONDS = 900
+
+
+def _lock_out_repeated_sign_in_failures() -> None:
+    original = CognitoIdpBackend.initiate_auth
+    # (client id, sign-in name) -> (failures in a row, monotonic time of the last one)
+    failures: dict[tuple[str, str], tuple[int, float]] = {}
+
+    def initiate_auth(
+        self: CognitoIdpBackend, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
+    ) -> dict[str, Any]:
+        if auth_flow != "USER_PASSWORD_AUTH":
+            return original(self, client_id, auth_flow, auth_parameters)
+        attempt = (client_id, auth_parameters.get("USERNAME", "").lower())
+        count, last = failures.get(attempt, (0, 0.0))
+        if count >= _FREE_FAILURES:
+            lockout = min(2 ** (count - _FREE_FAILURES), _LONGEST_LOCKOUT_SECONDS)
+            if time.monotonic() < last + lockout:
+                raise NotAuthorizedError("Password attempts exceeded")
+        try:
+            result = original(self, client_id, auth_flow, auth_parameters)
+        except (NotAuthorizedError, UserNotFoundError):
+            failures[attempt] = (count + 1, time.monotonic())
+            raise
+        failures.pop(attempt, None)
+        return result
+
+    CognitoIdpBackend.initiate_auth = initiate_auth  # type: ignore[method-assign]
+
+
 def _sign_out_whoever_they_signed_in_as() -> None:
     def sign_out(self: CognitoIdpUserPool, username: str) -> None:
         user = self._get_user(username)
@@ -167,6 +241,9 @@ def configure_moto() -> None:
         CognitoIdpResponse.resend_confirmation_code = _resend_confirmation_code  # type: ignore[attr-defined]
         CognitoIdpResponse.verify_user_attribute = _verify_user_attribute  # type: ignore[attr-defined]
         _unverify_changed_email()
+        _confirmation_verifies_email()
+        _password_reset_hides_unknown_users()
+        _lock_out_repeated_sign_in_failures()
         _sign_out_whoever_they_signed_in_as()
         BaseModel.__new__ = staticmethod(_new_untracked)  # type: ignore[method-assign]
 

@@ -35,6 +35,7 @@ def test_sign_up_confirm_sign_in_and_read_the_account(client: Client) -> None:
     assert account.json()["user_id"] == signed_up.json()["user_id"]
     assert account.json()["email"] == email
     assert account.json()["full_name"] == "Flo"
+    assert account.json()["email_verified"] is True
 
 
 def test_refresh_gives_a_working_access_token(client: Client) -> None:

@@ -42,12 +42,17 @@ def test_the_password_changes_with_the_current_one(api: Api, user: User) -> None
 
 
 def test_a_new_email_is_unverified_until_its_code_is_sent(api: Api, user: User) -> None:
+    # Given a user whose confirmed sign-up verified their email
     new_email = f"new-{uuid.uuid4().hex[:10]}@example.com"
+    signed_up_with = api.as_user("account_get", user).body
 
+    # When they change it, and then send the code the new address received
     changed = api.call("account_email", user, body={"email": new_email})
     pending = api.as_user("account_get", user).body
     verified = api.call("account_email_verify", user, body={"code": "123456"})
 
+    # Then the new address is unverified in between, and verified after
+    assert (signed_up_with["email"], signed_up_with["email_verified"]) == (user.email, True)
     assert changed.status == 202
     assert (pending["email"], pending["email_verified"]) == (new_email, False)
     assert verified.status == 204

@@ -1,5 +1,8 @@
 """The public auth routes answer bad input and Cognito's refusals with the contract's problems."""
 
+import time
+import uuid
+
 import pytest
 
 from notes_core import identity
@@ -103,6 +106,16 @@ def test_wrong_reset_code_is_400(api: Api) -> None:
     assert api.post("auth_sign_in", {"email": user.email, "password": PASSWORD}).status == 200
 
 
+def test_reset_for_an_email_nobody_registered_is_the_same_400_as_a_wrong_code(api: Api) -> None:
+    reply = api.post(
+        "auth_reset_password",
+        {"email": f"nobody-{uuid.uuid4().hex[:10]}@example.com", "code": "123456", "new_password": "Another-Pass-2"},
+    )
+
+    assert reply.status == 400
+    assert reply.problem_type == "invalid-code"
+
+
 @pytest.mark.parametrize("code", ["CodeMismatchException", "ExpiredCodeException"])
 def test_a_code_cognito_refuses_on_confirm_is_400(api: Api, code: str) -> None:
     user = api.new_user(confirmed=False, signed_in=False)
@@ -125,6 +138,30 @@ def test_too_many_attempts_is_429(api: Api, code: str) -> None:
 
     assert reply.status == 429
     assert reply.problem_type == "too-many-requests"
+
+
+def test_five_failed_sign_ins_in_a_row_lock_the_email_out_with_429(api: Api) -> None:
+    # Given a confirmed user, and an email nobody registered
+    user = api.new_user(signed_in=False)
+    nobody = "nobody-" + user.email
+
+    # When each is tried with wrong passwords five times, then once more with the right one
+    failures = [
+        api.post("auth_sign_in", {"email": email, "password": "Not-The-Password-1"}).status
+        for email in (user.email, nobody)
+        for _ in range(5)
+    ]
+    locked = api.post("auth_sign_in", {"email": user.email, "password": PASSWORD})
+    locked_nobody = api.post("auth_sign_in", {"email": nobody, "password": PASSWORD})
+
+    # Then the five are 401s and the sixth a 429 for both, so a lockout does not reveal an email
+    assert failures == [401] * 10
+    assert (locked.status, locked.problem_type) == (429, "too-many-requests")
+    assert locked.body == locked_nobody.body
+
+    # And once the first lockout (one second) is over, the right password works again
+    time.sleep(1.1)
+    assert api.post("auth_sign_in", {"email": user.email, "password": PASSWORD}).status == 200
 
 
 def test_forgot_password_answers_the_same_for_unknown_emails(api: Api) -> None:

@@ -48,16 +48,24 @@ _TRANSLATIONS: dict[str, type[errors.DomainError]] = {
 }
 
 
+# Cognito locks a user out after repeated failed sign-ins with a NotAuthorizedException that only
+# its message tells apart from a wrong password.
+_LOCKED_OUT = "Password attempts exceeded"
+
+
 @contextmanager
 def _translated() -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
+        message = exc.response["Error"].get("Message") or code
+        if code == "NotAuthorizedException" and message.startswith(_LOCKED_OUT):
+            raise errors.RateLimited("Too many failed attempts; wait a while and try again.") from None
         domain_error = _TRANSLATIONS.get(code)
         if domain_error is None:
             raise
-        raise domain_error(exc.response["Error"].get("Message") or code) from None
+        raise domain_error(message) from None
 
 
 def sign_up(email: str, password: str, full_name: str) -> tuple[str, bool]:
