@@ -139,6 +139,21 @@ def test_an_upload_of_the_declared_type_becomes_ready_and_downloads(
     ]
 
 
+def test_a_ready_image_has_the_size_of_what_was_uploaded(
+    api: Api, workers: Workers, user: User, note: dict[str, Any]
+) -> None:
+    # Given a slot declared larger than the file (the policy allows up to the declared size)
+    reply = _request(api, user, note["id"], "image/png", size=len(PNG) + 1000)
+
+    # When the file is uploaded and checked
+    assert post_upload(reply.body["upload"], PNG) == 204
+    workers.drain()
+
+    # Then the image is ready with the size of the object, everywhere it is shown
+    assert _media(api, user, note["id"], reply.body["media_id"])["size"] == len(PNG)
+    assert api.call("notes_get", user, note_id=note["id"]).body["media"][0]["size"] == len(PNG)
+
+
 @pytest.mark.parametrize(
     ("declared", "data", "posted_type"),
     [

@@ -72,12 +72,14 @@ class ReserveMedia:
 
 @dataclass(frozen=True)
 class SettleMedia:
-    """The uploaded object (`etag`) was checked: the image becomes ready, or rejected for good."""
+    """The uploaded object (`etag`, `size` bytes) was checked: the image becomes ready, or rejected
+    for good. A ready image's size is the object's, which may be less than was declared."""
 
     note_id: str
     media_id: str
     status: MediaStatus  # ready or rejected
     etag: str = ""
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,7 @@ def _judge_media(
             if sum(item.counts(clock.epoch) for item in kept) >= MAX_MEDIA_PER_NOTE:
                 return Outcome(Status.CONFLICT, current), None
             return _media_write(current, (*kept, reserved), seq, clock)
-        case SettleMedia(_, media_id, status, etag):
+        case SettleMedia(_, media_id, status, etag, size):
             found = current.find_media(media_id)
             if found is None:
                 return Outcome(Status.NOT_FOUND, current), None
@@ -293,7 +295,7 @@ def _judge_media(
                 return Outcome(Status.UPDATED, current, replayed=True), None
             if found.status == "rejected":
                 return Outcome(Status.CONFLICT, current), None
-            settled = replace(found, status=status, etag=etag)
+            settled = replace(found, status=status, etag=etag, size=found.size if size is None else size)
             return _media_write(
                 current, tuple(settled if item is found else item for item in current.media), seq, clock
             )

@@ -94,8 +94,10 @@ def _check_media(user_id: str, note_id: str, media_id: str, key: str) -> None:
     if not accepted:
         storage.delete(key)
     metrics.add_metric(name="ImagesAccepted" if accepted else "ImagesRejected", unit=MetricUnit.Count, value=1)
-    change = changes.SettleMedia(
-        note_id, media_id, "ready" if accepted else "rejected", stored.etag if accepted else ""
+    change = (
+        changes.SettleMedia(note_id, media_id, "ready", stored.etag, stored.size)
+        if accepted
+        else changes.SettleMedia(note_id, media_id, "rejected")
     )
     (outcome,) = changes.apply(system_caller(user_id), [change], _notes_settings.tombstone_seconds)
     if accepted and outcome.status is not changes.Status.UPDATED:

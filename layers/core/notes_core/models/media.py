@@ -40,6 +40,6 @@ class MediaReply(Reply):
     media_id: str
     status: MediaStatus
     content_type: str
-    size: int
+    size: int = Field(description="Bytes: as declared until ready, then the uploaded object's.")
     url: str | None = Field(default=None, description="Only when ready: a short-lived download link.")
     url_expires_at: Timestamp | None = None

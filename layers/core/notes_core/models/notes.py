@@ -21,7 +21,7 @@ class MediaSummary(Reply):
     media_id: str
     status: MediaStatus
     content_type: str
-    size: int
+    size: int = Field(description="Bytes: as declared until ready, then the uploaded object's.")
 
 
 class NoteReply(Reply):
