@@ -4,7 +4,7 @@ moto's DynamoDB transactions are not thread-safe (concurrent TransactWriteItems 
 so requests into moto are serialised here, by a single-threaded server, while the callers (the
 local front's handler threads, state machine executions) stay concurrent, as on AWS.
 
-Eight fidelity fixes, and one for memory, are applied to moto in this process:
+Eight fidelity fixes, one for memory and one for the log are applied to moto in this process:
 - Step Functions executes state machines (moto's real ASL interpreter), and its Cognito tasks find
   the service under its boto3 name;
 - Cognito access and id tokens last as long as the app client's token validity says (moto issues
@@ -24,11 +24,13 @@ Eight fidelity fixes, and one for memory, are applied to moto in this process:
   nothing for users who signed in with their email);
 - moto no longer keeps every object it ever made for its dashboard (unused here): it copies a
   whole table per action of a transaction, and kept every copy, so a long-running stack (or a
-  10,000-note benchmark) grew by gigabytes.
+  10,000-note benchmark) grew by gigabytes;
+- the ASL executor no longer logs, as an error, each missing path an IsPresent choice asks about.
 """
 
 import base64
 import json
+import logging
 import os
 import threading
 import time
@@ -225,6 +227,14 @@ def _sign_out_whoever_they_signed_in_as() -> None:
     CognitoIdpBackend.admin_delete_user = admin_delete_user  # type: ignore[method-assign]
 
 
+class _IsPresentProbes(logging.Filter):
+    """moto's ASL executor logs, as an ERROR, the missing path an IsPresent choice asks about (the
+    delete-note machine asks whether any message failed to send): not an error, so not logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Exception=NoSuchJsonPathError")
+
+
 def _new_untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
     return object.__new__(cls)
 
@@ -244,6 +254,7 @@ def configure_moto() -> None:
         _confirmation_verifies_email()
         _password_reset_hides_unknown_users()
         _lock_out_repeated_sign_in_failures()
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_IsPresentProbes())
         _sign_out_whoever_they_signed_in_as()
         BaseModel.__new__ = staticmethod(_new_untracked)  # type: ignore[method-assign]
 
