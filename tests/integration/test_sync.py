@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from notes_core import cursors
+from notes_core import cursors, table
 from tests.support.api import Api, User
+from tests.support.calls import counting
 
 
 def _push(api: Api, user: User, *changes: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,11 +164,26 @@ def test_one_push_may_change_a_note_twice(api: Api, user: User) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"changes": []}, {"changes": [{"op": "upsert"}] * 101}, {"changes": "x"}, {"changes": [], "device": "a"}, {}],
-    ids=["empty", "over-100", "not-a-list", "unknown-field", "no-changes"],
+    [{"changes": [{"op": "upsert"}] * 101}, {"changes": "x"}, {"changes": [], "device": "a"}, {}],
+    ids=["over-100", "not-a-list", "unknown-field", "no-changes"],
 )
 def test_malformed_pushes_are_422(api: Api, user: User, body: dict[str, Any]) -> None:
     assert api.call("sync_push", user, body=body).status == 422
+
+
+def test_an_empty_push_is_answered_with_no_results_and_writes_nothing(api: Api, user: User) -> None:
+    # Given a client whose outbox is empty, pushing before it pulls as it always does
+    before = api.call("sync_pull", user).body
+
+    # When it pushes no changes
+    with counting(table._dynamodb()) as calls:
+        reply = api.call("sync_push", user, body={"changes": []})
+
+    # Then the answer has no results, like an empty batch, and nothing is written: the one read
+    # is the counter item's, which still refuses a token older than a sign-out
+    assert (reply.status, reply.body) == (200, {"results": []})
+    assert calls.operations == {"BatchGetItem": 1}
+    assert api.call("sync_pull", user, query={"cursor": before["cursor"]}).body["changes"] == []
 
 
 def test_a_cursor_older_than_the_tombstone_retention_is_410(api: Api, user: User) -> None:

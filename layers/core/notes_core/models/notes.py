@@ -168,7 +168,6 @@ class PushChange(NoteEdit):
 
 class PushRequest(Request):
     changes: list[dict[str, Any]] = Field(
-        min_length=1,
         max_length=MAX_PUSH_CHANGES,
         json_schema_extra={"items": {"$ref": "#/components/schemas/PushChange"}},
     )
