@@ -162,8 +162,29 @@ def test_list_of_a_user_without_notes_is_empty(api: Api, user: User) -> None:
     assert reply.body == {"notes": [], "next_cursor": None}
 
 
+@pytest.mark.parametrize("if_match", ['"abc"', '"1", "2"', '"\uff11"', "\u0661"])
+def test_an_if_match_that_is_not_one_of_our_etags_is_400(api: Api, user: User, if_match: str) -> None:
+    note = api.call("notes_create", user, body={"title": "t", "content": "c"}).body
+
+    reply = api.call("notes_update", user, note_id=note["id"], body={"title": "x"}, headers={"if-match": if_match})
+
+    assert (reply.status, reply.problem_type) == (400, "malformed-request")
+    assert api.call("notes_get", user, note_id=note["id"]).body["title"] == "t"
+
+
 @pytest.mark.parametrize(
-    "query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"cursor": "not-a-cursor"}, {"cursor": "e30"}]
+    "query",
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "ten"},
+        {"limit": "\u2460"},  # circled one: str.isdigit() says yes, int() refuses
+        {"limit": "\u00b2"},  # superscript two, likewise
+        {"limit": "\uff11"},  # fullwidth one: int() reads it, the contract's digits are ASCII
+        {"limit": "9" * 5000},  # more digits than int() converts
+        {"cursor": "not-a-cursor"},
+        {"cursor": "e30"},
+    ],
 )
 def test_list_refuses_bad_parameters_with_400(api: Api, user: User, query: dict[str, str]) -> None:
     reply = api.call("notes_list", user, query=query)

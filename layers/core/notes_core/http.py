@@ -106,12 +106,16 @@ def caller(event: APIGatewayProxyEventV2) -> Caller:
     )
 
 
+_DECIMAL = re.compile(r"[0-9]{1,9}")
+
+
 def query_int(event: APIGatewayProxyEventV2, name: str, default: int, minimum: int, maximum: int) -> int:
     """An integer query parameter within bounds; anything else is a malformed request (400)."""
     raw = (event.query_string_parameters or {}).get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    # ASCII digits only: int() also reads other scripts' digits, and str.isdigit() admits "²".
+    if not _DECIMAL.fullmatch(raw) or not minimum <= int(raw) <= maximum:
         raise errors.MalformedRequest(f"`{name}` must be an integer from {minimum} to {maximum}.")
     return int(raw)
 
@@ -129,7 +133,7 @@ def path_id(event: APIGatewayProxyEventV2, name: str = "id") -> str:
         raise errors.NotFound("No such note.") from None
 
 
-_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,16})"?\s*$')
+_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,16})"?\s*$')
 
 
 def if_match(event: APIGatewayProxyEventV2) -> int | Literal["*"] | None:
