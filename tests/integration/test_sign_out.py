@@ -38,3 +38,17 @@ def test_a_second_sign_out_never_moves_the_cut_off_back(api: Api) -> None:
         Key={"user_id": {"S": user.user_id}, "id": {"S": table.USER_ITEM_ID}},
     )["Item"]
     assert int(item["signed_out_at"]["N"]) > 1
+
+
+def test_signing_out_again_with_the_revoked_token_is_401_without_echoing_the_token(api: Api) -> None:
+    # Given a user who signed out
+    user = api.new_user()
+    assert api.as_user("auth_sign_out", user).status == 204
+
+    # When the same, now revoked, token signs out again
+    reply = api.as_user("auth_sign_out", user)
+
+    # Then Cognito's refusal is a 401 whose text does not quote the credential
+    assert reply.status == 401
+    assert user.access_token not in str(reply.body)
+    assert user.access_token.split(".")[1] not in str(reply.body)

@@ -32,7 +32,6 @@ def _cognito() -> "CognitoIdentityProviderClient":
 # Cognito's error codes, in the product's terms. Each flow may narrow these further (the auth
 # service hides whether an email exists where that would enumerate users).
 _TRANSLATIONS: dict[str, type[errors.DomainError]] = {
-    "NotAuthorizedException": errors.NotAuthenticated,
     "UserNotFoundException": errors.NotFound,
     "UserNotConfirmedException": errors.UserNotConfirmed,
     "UsernameExistsException": errors.AlreadyExists,
@@ -60,8 +59,11 @@ def _translated() -> Iterator[None]:
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
         message = exc.response["Error"].get("Message") or code
-        if code == "NotAuthorizedException" and message.startswith(_LOCKED_OUT):
-            raise errors.RateLimited("Too many failed attempts; wait a while and try again.") from None
+        if code == "NotAuthorizedException":
+            if message.startswith(_LOCKED_OUT):
+                raise errors.RateLimited("Too many failed attempts; wait a while and try again.") from None
+            # Cognito's text may quote the token it refused: never echo a credential back.
+            raise errors.NotAuthenticated("The credentials or the token were not accepted.") from None
         domain_error = _TRANSLATIONS.get(code)
         if domain_error is None:
             raise
