@@ -263,8 +263,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.perf_counter()
-        length = int(self.headers.get("content-length") or 0)
-        if length > MAX_PAYLOAD_BYTES:
+        declared_length = (self.headers.get("content-length") or "0").strip()
+        length = int(declared_length) if declared_length.isascii() and declared_length.isdigit() else -1
+        if length < 0:
+            # The body's end is unknown, so the connection cannot carry another request.
+            response = _problem(400, "malformed-request", "Content-Length must be a number of bytes.")
+            self.close_connection = True
+        elif length > MAX_PAYLOAD_BYTES:
             response = _problem(413, "payload-too-large", f"The body is larger than {MAX_PAYLOAD_BYTES} bytes.")
             self.close_connection = True
         else:
@@ -274,6 +279,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = page or self.api.handle(
                 self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
             )
+        self._send(response)
+        elapsed = (time.perf_counter() - started) * 1000
+        print(f"{self.command} {self.path} -> {response.status} ({elapsed:.0f} ms)", file=sys.stderr, flush=True)
+
+    def _send(self, response: HttpResponse) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -281,10 +291,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
-        elapsed = (time.perf_counter() - started) * 1000
-        print(f"{self.command} {self.path} -> {response.status} ({elapsed:.0f} ms)", file=sys.stderr, flush=True)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        # Every method goes to the routes, as in API Gateway: one no route declares is a 404
+        # problem there, not http.server's "501 Unsupported method" page.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What http.server refuses by itself (a malformed request line, oversized headers) is a
+        problem document too."""
+        self.close_connection = True
+        self._send(_problem(code, HTTPStatus(code).phrase.lower().replace(" ", "-"), message or explain or ""))
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # _serve logs one line per request

@@ -1,8 +1,10 @@
 """The local stack itself: docs, routing, CORS, loopback only, clean stop."""
 
+import json
 import signal
 import socket
 
+import pytest
 import requests
 
 from tests.e2e.conftest import Client
@@ -42,6 +44,40 @@ def test_a_body_that_is_not_utf8_is_a_400_problem(client: Client) -> None:
 
     assert reply.status_code == 400
     assert reply.headers["content-type"] == "application/problem+json"
+
+
+def _raw(local_stack: LocalProcess, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (requests would fix them) and read the one answer."""
+    with socket.create_connection(("127.0.0.1", local_stack.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"FOO /v1/notes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
+        (b"TRACE /v1/account HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
+        (b"POST /v1/auth/sign-in HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}", 400),
+        (b"POST /v1/auth/sign-in HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}", 400),
+        (b"GET /v1/account HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n", 431),
+    ],
+    ids=["unknown-method", "trace", "length-not-a-number", "negative-length", "header-too-long"],
+)
+def test_what_http_itself_refuses_is_a_problem_too(
+    local_stack: LocalProcess, request_bytes: bytes, status: int
+) -> None:
+    answer_status, headers, body = _raw(local_stack, request_bytes)
+
+    assert answer_status == status
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["status"] == status
 
 
 def test_cors_preflight_follows_the_template(client: Client) -> None:
