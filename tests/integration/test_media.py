@@ -80,7 +80,17 @@ def test_a_declared_size_over_10_mib_is_413_and_10_mib_fits(api: Api, user: User
     assert _request(api, user, note["id"], size=10 * MIB).status == 201
 
 
-@pytest.mark.parametrize("body", [{"content_type": "image/png"}, {"content_type": "image/png", "size": 0}, {"size": 5}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content_type": "image/png"},
+        {"content_type": "image/png", "size": 0},
+        {"size": 5},
+        {"content_type": "image/png", "size": "5"},
+        {"content_type": "image/png", "size": True},
+        {"content_type": "image/png", "size": 5.0},
+    ],
+)
 def test_incomplete_requests_are_422(api: Api, user: User, note: dict[str, Any], body: dict[str, Any]) -> None:
     assert api.call("media_request_upload", user, note_id=note["id"], body=body).status == 422
 

@@ -1,6 +1,7 @@
 """The notes routes, one note at a time: create, get, list, update, delete."""
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -214,6 +215,22 @@ def test_base_version_in_the_body_works_like_if_match(api: Api, user: User) -> N
 
     assert reply.status == 200
     assert reply.body["version"] == 2
+
+
+@pytest.mark.parametrize("base_version", [True, "1", 1.0], ids=["boolean", "string", "float"])
+def test_a_base_version_that_is_not_a_json_integer_is_422(api: Api, user: User, base_version: Any) -> None:
+    note = _create(api, user).body
+
+    reply = api.call(
+        "notes_update",
+        user,
+        note_id=note["id"],
+        body={"title": "new", "base_version": base_version},
+        headers={"if-match": None},
+    )
+
+    assert (reply.status, reply.body["errors"][0]["pointer"]) == (422, "/base_version")
+    assert api.call("notes_get", user, note_id=note["id"]).body["version"] == 1
 
 
 def test_update_without_a_version_is_428(api: Api, user: User) -> None:

@@ -16,7 +16,9 @@ class UploadRequest(Request):
     content_type: Annotated[
         str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=255)
     ] = Field(description=f"One of {', '.join(MEDIA_TYPES)} (else 415).")
-    size: int = Field(ge=1, description=f"Bytes the upload will have, at most {MAX_MEDIA_BYTES} (else 413).")
+    size: int = Field(
+        strict=True, ge=1, description=f"Bytes the upload will have, at most {MAX_MEDIA_BYTES} (else 413)."
+    )
 
 
 class PresignedPost(Reply):

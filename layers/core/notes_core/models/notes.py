@@ -10,7 +10,8 @@ from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MediaStatus, Not
 
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 Content = Annotated[str, StringConstraints(max_length=MAX_CONTENT_CHARS)]
-Version = Annotated[int, Field(ge=1, le=2**53, description="A note version, as in the note's `version`.")]
+# strict: a version is a JSON integer; true, 1.0 or "1" are refused rather than read as 1.
+Version = Annotated[int, Field(strict=True, ge=1, le=2**53, description="A note version, as in the note's `version`.")]
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}, description="RFC 3339, UTC.")]
 
 MAX_BATCH_ITEMS = 25
