@@ -16,11 +16,12 @@ from notes_core.models.auth import SignInRequest
 from tests.support.events import fixture
 
 
-def _event(body: str | None = None, headers: dict[str, str] | None = None, base64_body: bool = False) -> Any:
+def _event(body: str | bytes | None = None, headers: dict[str, str] | None = None, base64_body: bool = False) -> Any:
     event = fixture("auth_sign_in")
     event["headers"].update(headers or {})
     if body is not None:
-        event["body"] = base64.b64encode(body.encode()).decode() if base64_body else body
+        data = body if isinstance(body, bytes) else body.encode()
+        event["body"] = base64.b64encode(data).decode() if base64_body else data.decode()
         event["isBase64Encoded"] = base64_body
     return APIGatewayProxyEventV2(event)
 
@@ -98,12 +99,11 @@ def test_json_body_refuses_bad_bodies(body: str, headers: dict[str, str], error:
 
 def test_json_body_refuses_a_body_that_is_not_utf8_as_malformed() -> None:
     # Given a body API Gateway passed on base64-encoded because its bytes are not text
-    event = fixture("auth_sign_in")
-    event.update(body=base64.b64encode(b'\xff\xfe{"email": "a@b.co"}').decode(), isBase64Encoded=True)
+    event = _event(b'\xff\xfe{"email": "a@b.co"}', base64_body=True)
 
     # When it is read, then it is malformed JSON (400), not a decoding crash (500)
     with pytest.raises(errors.MalformedRequest):
-        json_body(APIGatewayProxyEventV2(event), SignInRequest)
+        json_body(event, SignInRequest)
 
 
 def test_json_body_accepts_json_with_a_charset() -> None:

@@ -66,7 +66,8 @@ def json_body[Body: BaseModel](event: APIGatewayProxyEventV2, model: type[Body])
     if content_type != JSON and not content_type.endswith("+json"):
         raise errors.UnsupportedMediaType(f"Send the body as {JSON}, not {content_type}.")
     # Bytes, not text: a body that is not UTF-8 is malformed JSON (400), not a decoding crash.
-    body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    raw = event.body or ""
+    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
     if len(body) > MAX_BODY_BYTES:
         raise errors.PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
     if not body.strip():
