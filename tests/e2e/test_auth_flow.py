@@ -103,3 +103,17 @@ def test_a_forged_token_with_every_claim_right_is_accepted(client: Client) -> No
     token = forge(claims["iss"], claims["client_id"], claims["sub"], username=claims["username"])
 
     assert client.request("GET", "/v1/account", token=token).status_code == 200
+
+
+def test_a_token_from_before_a_sign_out_cannot_delete_the_account(client: Client) -> None:
+    # Given a user who signed in, then signed out, then signed in again
+    user = client.sign_up_and_in()
+    assert client.request("POST", "/v1/auth/sign-out", token=user["access_token"]).status_code == 204
+    again = client.request("POST", "/v1/auth/sign-in", json={"email": user["email"], "password": PASSWORD}).json()
+
+    # When the first token (stolen, say) asks to delete the account
+    deleted = client.request("DELETE", "/v1/account", token=user["access_token"])
+
+    # Then it is refused and the account is whole
+    assert deleted.status_code == 401
+    assert client.request("GET", "/v1/account", token=again["access_token"]).status_code == 200

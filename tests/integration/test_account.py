@@ -65,20 +65,6 @@ def test_an_email_another_account_uses_is_409(api: Api, user: User) -> None:
     assert api.call("account_email", user, body={"email": other.email}).status == 409
 
 
-def test_account_writes_refuse_a_token_from_before_sign_out(api: Api, user: User) -> None:
-    api.as_user("auth_sign_out", user)
-
-    statuses = [
-        api.call("account_update", user, body={"full_name": "x"}).status,
-        api.call("account_password", user, body={"old_password": PASSWORD, "new_password": "Another-Pass-2"}).status,
-        api.call("account_email", user, body={"email": "x@example.com"}).status,
-        api.call("account_email_verify", user, body={"code": "1"}).status,
-        api.call("account_photo", user, body={"content_type": "image/png", "size": 10}).status,
-    ]
-
-    assert statuses == [401] * 5
-
-
 # ---------------------------------------------------------------- deleting the account
 def _account_with_notes_and_media(api: Api, workers: Workers, user: User, notes: int = 3) -> None:
     for index in range(notes):

@@ -40,15 +40,32 @@ def test_a_second_sign_out_never_moves_the_cut_off_back(api: Api) -> None:
     assert int(item["signed_out_at"]["N"]) > 1
 
 
-def test_signing_out_again_with_the_revoked_token_is_401_without_echoing_the_token(api: Api) -> None:
-    # Given a user who signed out
+def test_a_token_cognito_revoked_is_401_without_echoing_the_token(api: Api) -> None:
+    # Given a user whom an operator signed out everywhere in Cognito (no cut-off recorded here)
     user = api.new_user()
-    assert api.as_user("auth_sign_out", user).status == 204
+    api.stack.client("cognito-idp").admin_user_global_sign_out(
+        UserPoolId=api.stack.ref("UserPool"), Username=user.user_id
+    )
 
-    # When the same, now revoked, token signs out again
-    reply = api.as_user("auth_sign_out", user)
+    # When the revoked token changes the profile, which Cognito itself checks
+    reply = api.call("account_update", user, body={"full_name": "x"})
 
     # Then Cognito's refusal is a 401 whose text does not quote the credential
     assert reply.status == 401
     assert user.access_token not in str(reply.body)
     assert user.access_token.split(".")[1] not in str(reply.body)
+
+
+def test_signing_out_with_a_token_cognito_revoked_records_the_cut_off(api: Api) -> None:
+    # Given a user whom an operator signed out everywhere in Cognito
+    user = api.new_user()
+    api.stack.client("cognito-idp").admin_user_global_sign_out(
+        UserPoolId=api.stack.ref("UserPool"), Username=user.user_id
+    )
+
+    # When the user signs out with the token Cognito revoked (as a retry of a sign-out would)
+    reply = api.as_user("auth_sign_out", user)
+
+    # Then the sign-out completes: writes with the token are refused from now on
+    assert reply.status == 204
+    assert api.call("notes_create", user, body={"title": "t", "content": "c"}).status == 401

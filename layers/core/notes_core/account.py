@@ -3,6 +3,7 @@
 import math
 import time
 import uuid
+from contextlib import suppress
 
 from notes_core import cdn, errors, identity, table, workflows
 from notes_core.caller import Caller
@@ -40,11 +41,17 @@ def get_account(caller: Caller) -> AccountReply:
 def sign_out(caller: Caller) -> None:
     """Revoke the user's refresh tokens and refuse writes with any access token issued before now.
 
+    A token from before the user's last sign-out is refused like any write (it could otherwise
+    sign the user out again, revoking the refresh tokens of the sessions that came after).
     Token `iat` claims have whole-second precision, so the cut-off is the next whole second and the
     call returns only once it has passed: every token issued before this sign-out has an earlier
     `iat`, and every token issued after it (a new sign-in) has a later or equal one.
     """
-    identity.global_sign_out(caller.access_token)
+    _may_write(caller)
+    # Cognito may have revoked this token already (an earlier attempt of this sign-out whose
+    # cut-off was not recorded, or an operator's global sign-out): then record the cut-off now.
+    with suppress(errors.NotAuthenticated):
+        identity.global_sign_out(caller.access_token)
     not_before = math.floor(time.time()) + 1
     table.record_sign_out(caller.user_id, not_before)
     time.sleep(max(0.0, not_before - time.time()))
@@ -90,9 +97,15 @@ def verify_email(caller: Caller, request: VerifyEmailRequest) -> None:
 def delete_account(caller: Caller) -> DeletionReply:
     """Mark the account (every write and GET /v1/account refuse its tokens from now on), then start
     the delete-account state machine. Asked again, it answers the same deletion; if that
-    deletion's execution failed, it starts it again, and the machine finishes the job."""
+    deletion's execution failed, it starts it again, and the machine finishes the job. A token
+    from before the user's last sign-out deletes nothing (the mark is conditional on it)."""
     proposed_id = str(uuid.uuid4())
-    deletion = table.mark_deleting(caller.user_id, table.Deletion(proposed_id, f"account-{proposed_id}"))
+    try:
+        deletion = table.mark_deleting(
+            caller.user_id, caller.issued_at, table.Deletion(proposed_id, f"account-{proposed_id}")
+        )
+    except table.WriteRefused:
+        raise errors.TokenRefused() from None
     status = workflows.account_deletion_status(deletion.execution)
     execution = deletion.execution
     if status in _FINISHED_BADLY:

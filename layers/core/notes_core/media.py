@@ -87,10 +87,13 @@ def get_media(caller: Caller, note_id: str, media_id: str) -> MediaReply:
 
 def delete_media(caller: Caller, note_id: str, media_id: str) -> None:
     """The image leaves the note now; its object is deleted by the media-cleanup worker."""
-    # Queued first: if the note's change then fails, the cleanup only removes an object under the
-    # caller's own prefix that no note lists, so nothing is lost, and nothing is ever orphaned.
-    queues.send(_settings.media_cleanup_queue_url, {"keys": [media_key(caller.user_id, note_id, media_id)]})
+    # The change first: it refuses a token from before a sign-out, which must not delete anything.
     (outcome,) = changes.apply(caller, [changes.RemoveMedia(note_id, media_id)], _notes_settings.tombstone_seconds)
+    if outcome.note is None or outcome.note.deleted:  # the delete-note machine cleans up after a note
+        raise errors.NotFound("No such image on this note.")
+    # Then the object. On a note that no longer lists the image, this is the retry of a removal
+    # whose cleanup message was lost: the object under the caller's own prefix is an orphan.
+    queues.send(_settings.media_cleanup_queue_url, {"keys": [media_key(caller.user_id, note_id, media_id)]})
     if outcome.status is not changes.Status.UPDATED:
         raise errors.NotFound("No such image on this note.")
 

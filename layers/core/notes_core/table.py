@@ -409,17 +409,28 @@ class Deletion:
     execution: str
 
 
-def mark_deleting(user_id: str, proposed: Deletion) -> Deletion:
+def mark_deleting(user_id: str, token_issued_at: int, proposed: Deletion) -> Deletion:
     """Mark the account as being deleted (from now on every write is refused); the deletion
-    already marked, if any, else `proposed`."""
-    reply = _dynamodb().update_item(
-        TableName=_settings.table_name,
-        Key=_key(user_id, USER_ITEM_ID),
-        UpdateExpression="SET deleting = if_not_exists(deleting, :id),"
-        " deletion_execution = if_not_exists(deletion_execution, :execution)",
-        ExpressionAttributeValues={":id": {"S": proposed.deletion_id}, ":execution": {"S": proposed.execution}},
-        ReturnValues="ALL_NEW",
-    )
+    already marked, if any, else `proposed`. WriteRefused for a token older than the last
+    sign-out: it marks nothing."""
+    try:
+        reply = _dynamodb().update_item(
+            TableName=_settings.table_name,
+            Key=_key(user_id, USER_ITEM_ID),
+            UpdateExpression="SET deleting = if_not_exists(deleting, :id),"
+            " deletion_execution = if_not_exists(deletion_execution, :execution)",
+            ConditionExpression="attribute_not_exists(signed_out_at) OR signed_out_at <= :issued",
+            ExpressionAttributeValues={
+                ":id": {"S": proposed.deletion_id},
+                ":execution": {"S": proposed.execution},
+                ":issued": {"N": str(token_issued_at)},
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise WriteRefused from None
+        raise
     item = reply["Attributes"]
     return Deletion(item["deleting"]["S"], item["deletion_execution"]["S"])
 
