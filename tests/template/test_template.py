@@ -171,18 +171,111 @@ def test_the_bucket_notifies_the_media_events_queue_which_lets_only_the_bucket_s
     assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
 
 
-def test_cloudfront_reads_the_bucket_through_origin_access_control_only() -> None:
-    (distribution,) = _of_type("AWS::CloudFront::Distribution").values()
-    (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+CDN_SIGNING = {"CdnKeyGroupId": "kg-1", "CdnKeyPairId": "K2JCJMDEHXQW5F", "CdnPrivateKeyParameterName": "cdn-key"}
+
+
+def _rendered(parameters: dict[str, str]) -> dict[str, Any]:
+    """The template as CloudFormation deploys it with these parameters: resources and outputs whose
+    condition is false left out, each Fn::If replaced by its chosen branch, AWS::NoValue dropped
+    (other intrinsics stay as written)."""
+    resolver = tpl.Resolver(TEMPLATE, "us-east-1", "notes-sync", parameters=dict(parameters))
+
+    def chosen(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                condition, when_true, when_false = node["Fn::If"]
+                return chosen(when_true if resolver.condition(condition) else when_false)
+            return {key: value for key, child in node.items() if (value := chosen(child)) != _NO_VALUE}
+        if isinstance(node, list):
+            return [value for child in node if (value := chosen(child)) != _NO_VALUE]
+        return node
+
+    def kept(section: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: chosen(entry)
+            for name, entry in section.items()
+            if "Condition" not in entry or resolver.condition(entry["Condition"])
+        }
+
+    return {"Globals": chosen(TEMPLATE["Globals"]), "Resources": kept(RESOURCES), "Outputs": kept(TEMPLATE["Outputs"])}
+
+
+def _bucket_statements(rendered: dict[str, Any]) -> list[dict[str, Any]]:
+    (policy,) = (r for r in rendered["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy")
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [{}, {key: value for key, value in CDN_SIGNING.items() if key != "CdnPrivateKeyParameterName"}],
+    ids=["none", "two-of-three"],
+)
+def test_without_cdn_signing_no_cloudfront_can_read_an_image(parameters: dict[str, str]) -> None:
+    # Given the stack as deployed without (all of) the CDN signing parameters
+    rendered = _rendered(parameters)
+
+    # Then there is no distribution, no origin access control and no CloudFront grant on the
+    # bucket: an object is read only through a presigned link
+    assert not [name for name, r in rendered["Resources"].items() if r["Type"].startswith("AWS::CloudFront::")]
+    assert not [s for s in _bucket_statements(rendered) if "cloudfront.amazonaws.com" in str(s.get("Principal"))]
+    assert rendered["Globals"]["Function"]["Environment"]["Variables"]["CDN_DOMAIN"] == ""
+    assert not {"MediaDistribution", "MediaOriginAccessControl"} & set().union(
+        *(tpl.references(output["Value"]) for output in rendered["Outputs"].values())
+    )
+
+
+def test_with_cdn_signing_every_cloudfront_request_needs_a_signature() -> None:
+    # Given the stack as deployed with CDN signing
+    rendered = _rendered(CDN_SIGNING)
+    resources = rendered["Resources"]
+
+    # Then the distribution reads the bucket through origin access control, and every one of its
+    # cache behaviours trusts only the configured key group
+    config = resources["MediaDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["MediaOriginAccessControl", "Id"]}
-    behaviour = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
-    assert behaviour["ViewerProtocolPolicy"] == "https-only"
-    assert behaviour["TrustedKeyGroups"]["Fn::If"][0] == "HasCdnSigning"
-    assert TEMPLATE["Parameters"]["CdnKeyGroupId"]["Default"] == ""
-    (policy,) = _of_type("AWS::S3::BucketPolicy").values()
-    allow = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow")
-    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
-    assert "MediaDistribution" in allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert resources["MediaOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == (
+        "always"
+    )
+    behaviours = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+    assert all(b["TrustedKeyGroups"] == [{"Ref": "CdnKeyGroupId"}] for b in behaviours)
+    assert all(b["ViewerProtocolPolicy"] == "https-only" for b in behaviours)
+    # ...and the bucket lets only this distribution read images
+    (grant,) = [s for s in _bucket_statements(rendered) if s["Effect"] == "Allow"]
+    assert grant["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert grant["Action"] == "s3:GetObject"
+    assert "${MediaDistribution}" in grant["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert rendered["Globals"]["Function"]["Environment"]["Variables"]["CDN_DOMAIN"] == {
+        "Fn::GetAtt": ["MediaDistribution", "DomainName"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        ({}, {"EmailSendingAccount": "COGNITO_DEFAULT"}),
+        (
+            {
+                "SesSourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+                "SesFromAddress": "a@example.com",
+            },
+            {
+                "EmailSendingAccount": "DEVELOPER",
+                "SourceArn": {"Ref": "SesSourceArn"},
+                "From": {"Ref": "SesFromAddress"},
+            },
+        ),
+    ],
+    ids=["cognito-default", "ses"],
+)
+def test_the_user_pool_sends_email_through_ses_when_an_identity_is_given(
+    parameters: dict[str, str], expected: dict[str, Any]
+) -> None:
+    (pool,) = (r for r in _rendered(parameters)["Resources"].values() if r["Type"] == "AWS::Cognito::UserPool")
+
+    assert pool["Properties"]["EmailConfiguration"] == expected
 
 
 @pytest.mark.parametrize("name", sorted(_of_type("AWS::Serverless::StateMachine")))
