@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from bench.results_file import parse_runs, publish
 from local import template as tpl
 from local.stack import LocalStack
@@ -176,7 +178,7 @@ class Account:
             seconds = time.perf_counter() - started
         for result in reply.results:
             if result.status != "applied" or result.note is None:
-                raise RuntimeError(f"push: {result.id} was not applied: {result.model_dump_json()}")
+                raise RuntimeError(f"push: {result.id} was not applied: {msgspec.json.encode(result).decode()}")
             self.versions[result.note.id] = result.note.version
         return reply, calls, seconds
 

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+import msgspec
 import pytest
 import requests
 
@@ -279,7 +280,7 @@ def test_deleting_an_unknown_image_is_404(api: Api, user: User, note: dict[str, 
 @pytest.fixture
 def short_uploads(monkeypatch: pytest.MonkeyPatch) -> int:
     """Upload links of one second (reservations of two), as UPLOAD_URL_TTL_SECONDS=1 would give."""
-    short = media._settings.model_copy(update={"upload_url_seconds": 1})
+    short = msgspec.structs.replace(media._settings, upload_url_ttl_seconds=1)
     for module in (media, media_events):
         monkeypatch.setattr(module, "_settings", short)
     seconds: int = short.reservation_seconds
@@ -362,12 +363,11 @@ def test_with_a_cdn_key_download_links_are_cloudfront_signed_urls(
     api.stack.client("ssm").put_parameter(
         Name="notes-sync-test-cdn-key", Value=private_key.save_pkcs1().decode(), Type="SecureString", Overwrite=True
     )
-    configured = cdn._settings.model_copy(
-        update={
-            "cdn_domain": "d111.cloudfront.net",
-            "cdn_key_pair_id": "K2EXAMPLE",
-            "cdn_private_key_parameter": "notes-sync-test-cdn-key",
-        }
+    configured = msgspec.structs.replace(
+        cdn._settings,
+        cdn_domain="d111.cloudfront.net",
+        cdn_key_pair_id="K2EXAMPLE",
+        cdn_private_key_parameter="notes-sync-test-cdn-key",
     )
     monkeypatch.setattr(cdn, "_settings", configured)
     cdn._cloudfront_signer.cache_clear()

@@ -94,11 +94,14 @@ def test_a_token_from_before_the_last_sign_out_changes_nothing(
     # Given the route's own example request, about the user's note and image, with the stale token
     name = _fixture_name(route)
     fixture = events.fixture(name)
-    path_ids = {"note_id": signed_out.note_id, "media_id": signed_out.media_id}
-    parameters = {"note_id" if name == "id" else name for name in fixture.get("pathParameters") or {}}
-    assert parameters <= set(path_ids), f"teach this test the parameters of {route.path}"
+    parameters = set(fixture.get("pathParameters") or {})
+    assert parameters <= {"id", "media_id"}, f"teach this test the parameters of {route.path}"
     event = events.as_caller(fixture, signed_out.stale.access_token, signed_out.stale.claims)
-    event = events.customised(event, **{name: path_ids[name] for name in parameters})
+    event = events.customised(
+        event,
+        note_id=signed_out.note_id if "id" in parameters else None,
+        media_id=signed_out.media_id if "media_id" in parameters else None,
+    )
     before = _stored(api, signed_out.stale.user_id)
 
     # When the request is made (and whatever it queued has been worked off)

@@ -1,30 +1,89 @@
 """Sign-out revokes refresh tokens and records the cut-off that writes compare token ages with."""
 
 import time
+from typing import Any
 
-from notes_core import table
-from tests.support.api import Api
+import pytest
+
+from notes_core import identity, table
+from tests.support.api import PASSWORD, Api, User
+from tests.support.tokens import claims_of
 
 
-def test_sign_out_records_a_cut_off_after_every_earlier_token_and_waits_for_it(api: Api) -> None:
-    # Given a signed-in user whose access token was issued at `iat`
+def _cut_off(api: Api, user_id: str) -> int:
+    item = api.stack.client("dynamodb").get_item(
+        TableName=api.stack.ref("NotesTable"),
+        Key={"user_id": {"S": user_id}, "id": {"S": table.USER_ITEM_ID}},
+        ConsistentRead=True,
+    )["Item"]
+    return int(item["signed_out_at"]["N"])
+
+
+def _start_of_a_second() -> None:
+    """Wait until a whole second has just begun, so that what follows happens within it."""
+    time.sleep(1 - time.time() % 1)
+
+
+def test_sign_out_records_a_cut_off_after_every_earlier_token_without_waiting(api: Api) -> None:
+    # Given a signed-in user whose access token was issued at `iat`, at the start of a second
     user = api.new_user()
     issued_at = int(user.claims["iat"])
+    _start_of_a_second()
 
     # When the user signs out
+    started = time.time()
     reply = api.as_user("auth_sign_out", user)
     returned_at = time.time()
 
-    # Then the counter item holds a cut-off later than the token, and it had passed on return
-    item = api.stack.client("dynamodb").get_item(
-        TableName=api.stack.ref("NotesTable"),
-        Key={"user_id": {"S": user.user_id}, "id": {"S": table.USER_ITEM_ID}},
-        ConsistentRead=True,
-    )["Item"]
-    cut_off = int(item["signed_out_at"]["N"])
+    # Then the counter item holds a cut-off later than the token, and the answer came before it
+    cut_off = _cut_off(api, user.user_id)
     assert reply.status == 204
     assert cut_off > issued_at
-    assert returned_at >= cut_off
+    assert cut_off == int(started) + 1
+    assert returned_at < cut_off
+
+
+def test_a_sign_in_in_the_second_of_a_sign_out_gets_tokens_that_write(api: Api) -> None:
+    # Given a user who signs out at the start of a second
+    user = api.new_user()
+    _start_of_a_second()
+    assert api.as_user("auth_sign_out", user).status == 204
+
+    # When the user signs in again within that second
+    signed_in = api.post("auth_sign_in", {"email": user.email, "password": PASSWORD})
+
+    # Then the new access token is not older than the cut-off, and it writes
+    access = signed_in.body["access_token"]
+    assert int(claims_of(access)["iat"]) >= _cut_off(api, user.user_id)
+    fresh = User(user.email, PASSWORD, user.user_id, access, signed_in.body["refresh_token"], claims_of(access))
+    assert api.call("notes_create", fresh, body={"title": "t", "content": "c"}).status == 201
+
+
+def test_the_session_a_sign_in_gave_up_is_revoked(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a user who signs out at the start of a second, and whose next sign-in, within it, is
+    # watched: the refresh tokens Cognito issues are noted
+    user = api.new_user()
+    _start_of_a_second()
+    assert api.as_user("auth_sign_out", user).status == 204
+    issued: list[str] = []
+    original = identity.password_sign_in
+
+    def noting(email: str, password: str) -> Any:
+        result = original(email, password)
+        issued.append(result["RefreshToken"])
+        return result
+
+    monkeypatch.setattr(identity, "password_sign_in", noting)
+
+    # When the user signs in
+    signed_in = api.post("auth_sign_in", {"email": user.email, "password": PASSWORD})
+
+    # Then the session given up (the first, refused for writes) no longer refreshes; the one
+    # returned does
+    assert len(issued) == 2
+    assert signed_in.body["refresh_token"] == issued[1]
+    assert api.post("auth_refresh", {"refresh_token": issued[0]}).status == 401
+    assert api.post("auth_refresh", {"refresh_token": issued[1]}).status == 200
 
 
 def test_a_second_sign_out_never_moves_the_cut_off_back(api: Api) -> None:

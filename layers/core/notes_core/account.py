@@ -43,18 +43,16 @@ def sign_out(caller: Caller) -> None:
 
     A token from before the user's last sign-out is refused like any write (it could otherwise
     sign the user out again, revoking the refresh tokens of the sessions that came after).
-    Token `iat` claims have whole-second precision, so the cut-off is the next whole second and the
-    call returns only once it has passed: every token issued before this sign-out has an earlier
-    `iat`, and every token issued after it (a new sign-in) has a later or equal one.
+    Token `iat` claims count whole seconds, so the cut-off is the next whole second: every token
+    issued before this sign-out has an earlier `iat`. The call does not wait for it to pass; a
+    sign-in within that second waits instead (notes_core.auth.sign_in).
     """
     _may_write(caller)
     # Cognito may have revoked this token already (an earlier attempt of this sign-out whose
     # cut-off was not recorded, or an operator's global sign-out): then record the cut-off now.
     with suppress(errors.NotAuthenticated):
         identity.global_sign_out(caller.access_token)
-    not_before = math.floor(time.time()) + 1
-    table.record_sign_out(caller.user_id, not_before)
-    time.sleep(max(0.0, not_before - time.time()))
+    table.record_sign_out(caller.user_id, math.floor(time.time()) + 1)
 
 
 def _may_write(caller: Caller) -> None:

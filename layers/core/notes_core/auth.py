@@ -1,9 +1,11 @@
 """Sign-up, sign-in and password flows. The rules here keep the answers from revealing whether an
 email address is registered, except where the contract says otherwise (sign-up answers 409)."""
 
+import time
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
-from notes_core import errors, identity
+from notes_core import errors, identity, table
 from notes_core.models.auth import (
     ConfirmSignUpRequest,
     EmailRequest,
@@ -16,7 +18,12 @@ from notes_core.models.auth import (
     TokensReply,
 )
 
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp.type_defs import AuthenticationResultTypeTypeDef
+
 _INCORRECT = "Incorrect email or password."
+# A sign-in is retried this many times at most when it lands in the second of a sign-out.
+_SIGN_IN_ATTEMPTS = 3
 
 
 def sign_up(request: SignUpRequest) -> SignUpReply:
@@ -45,11 +52,27 @@ def resend_code(request: EmailRequest) -> None:
         identity.resend_confirmation_code(request.email)
 
 
-def sign_in(request: SignInRequest) -> SignInReply:
+def _password_sign_in(request: SignInRequest) -> "AuthenticationResultTypeTypeDef":
     try:
-        result = identity.password_sign_in(request.email, request.password)
+        return identity.password_sign_in(request.email, request.password)
     except (errors.NotFound, errors.NotAuthenticated):
         raise errors.NotAuthenticated(_INCORRECT) from None
+
+
+def sign_in(request: SignInRequest) -> SignInReply:
+    """Tokens for the user. Writes refuse tokens issued before the user's last sign-out, whose
+    cut-off is the whole second after it (token `iat` claims count whole seconds); a sign-in in
+    that same second would get tokens already refused, so it ends that session and signs in again
+    once the second has passed: it takes up to a second longer, and its tokens work."""
+    result = _password_sign_in(request)
+    for _ in range(_SIGN_IN_ATTEMPTS):
+        user_id, issued_at = identity.issued_claims(result["AccessToken"])
+        cut_off = table.get_user(user_id).signed_out_at
+        if cut_off is None or issued_at >= cut_off:
+            break
+        identity.revoke_refresh_token(result["RefreshToken"])
+        time.sleep(max(0.0, cut_off - time.time()))
+        result = _password_sign_in(request)
     return SignInReply(
         access_token=result["AccessToken"],
         id_token=result["IdToken"],

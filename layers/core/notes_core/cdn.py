@@ -33,11 +33,11 @@ def _cloudfront_signer() -> "CloudFrontSigner":
 
 def download_link(key: str) -> tuple[str, str]:
     """A URL to GET the object, and when it stops working (RFC 3339)."""
-    expires = int(time.time()) + _settings.download_url_seconds
+    expires = int(time.time()) + _settings.download_url_ttl_seconds
     if _settings.signs_with_cdn:
         url = _cloudfront_signer().generate_presigned_url(
             f"https://{_settings.cdn_domain}/{key}", date_less_than=datetime.fromtimestamp(expires, UTC)
         )
     else:
-        url = storage.download_url(key, _settings.download_url_seconds)
+        url = storage.download_url(key, _settings.download_url_ttl_seconds)
     return url, datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z")

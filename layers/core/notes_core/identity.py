@@ -4,6 +4,8 @@ The public flows (sign-up, sign-in, codes, refresh) use the app client's unauthe
 need no IAM permission; only admin reads use the pool id.
 """
 
+import base64
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -104,6 +106,20 @@ def password_sign_in(email: str, password: str) -> "AuthenticationResultTypeType
         # A challenge (new password, MFA) this API does not offer: the pool is configured without.
         raise errors.NotAuthenticated(f"Sign-in needs the {reply.get('ChallengeName')} challenge.")
     return reply["AuthenticationResult"]
+
+
+def revoke_refresh_token(refresh_token: str) -> None:
+    """End the session of a refresh token (and the access tokens issued with it)."""
+    with _translated():
+        _cognito().revoke_token(Token=refresh_token, ClientId=_settings.user_pool_client_id)
+
+
+def issued_claims(token: str) -> tuple[str, int]:
+    """(sub, iat) of a token Cognito has just issued to this function: read, not verified (it came
+    straight from Cognito over TLS; tokens from clients are verified by the API's authorizer)."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["sub"]), int(claims["iat"])
 
 
 def refresh_sign_in(refresh_token: str) -> "AuthenticationResultTypeTypeDef":

@@ -58,12 +58,15 @@ def request_upload(caller: Caller, note_id: str, request: UploadRequest) -> Uplo
     if outcome.status is changes.Status.CONFLICT:
         raise errors.MediaLimitReached("A note holds at most five images; pending uploads count until they expire.")
     upload = storage.presigned_upload(
-        media_key(caller.user_id, note_id, media_id), request.content_type, request.size, _settings.upload_url_seconds
+        media_key(caller.user_id, note_id, media_id),
+        request.content_type,
+        request.size,
+        _settings.upload_url_ttl_seconds,
     )
     return UploadReply(
         media_id=media_id,
         upload=PresignedPost(url=upload.url, fields=upload.fields),
-        expires_at=_rfc3339(now + _settings.upload_url_seconds),
+        expires_at=_rfc3339(now + _settings.upload_url_ttl_seconds),
     )
 
 
@@ -100,12 +103,12 @@ def delete_media(caller: Caller, note_id: str, media_id: str) -> None:
 
 def request_photo_upload(caller: Caller, request: UploadRequest) -> PhotoUploadReply:
     _check_declared(request)
-    expires = int(time.time()) + _settings.upload_url_seconds
+    expires = int(time.time()) + _settings.upload_url_ttl_seconds
     try:
         table.declare_photo(caller.user_id, caller.issued_at, table.Photo(request.content_type, request.size, expires))
     except table.WriteRefused:
         raise errors.TokenRefused() from None
     upload = storage.presigned_upload(
-        photo_key(caller.user_id), request.content_type, request.size, _settings.upload_url_seconds
+        photo_key(caller.user_id), request.content_type, request.size, _settings.upload_url_ttl_seconds
     )
     return PhotoUploadReply(upload=PresignedPost(url=upload.url, fields=upload.fields), expires_at=_rfc3339(expires))

@@ -1,15 +1,13 @@
 """The notes routes: one note at a time, pages of notes, and batches of up to 25 changes."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
-
-from pydantic import BaseModel, ValidationError
 
 from notes_core import changes, cursors, errors, table
 from notes_core.caller import Caller
 from notes_core.config import NotesSettings, load_settings
-from notes_core.http import problem_document, validation_error
+from notes_core.http import parse_item, problem_document
 from notes_core.models.notes import (
     BatchCreateItem,
     BatchDeleteItem,
@@ -109,13 +107,6 @@ _BATCH_STATUS: dict[changes.Status, Literal["created", "updated", "deleted", "co
 }
 
 
-def _parse_item[Item: BaseModel](model: type[Item], raw: dict[str, Any]) -> Item | errors.DomainError:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        return validation_error(exc)
-
-
 def _create(item: BatchCreateItem) -> changes.Change:
     return changes.Create(str(item.id or uuid.uuid4()), item.title, item.content)
 
@@ -128,23 +119,25 @@ def _delete(item: BatchDeleteItem) -> changes.Change:
     return changes.Delete(str(item.id), item.base_version)
 
 
-_BATCH_KINDS: dict[str, tuple[type[BaseModel], Callable[[Any], changes.Change]]] = {
+_BATCH_KINDS: dict[str, tuple[type[Any], Callable[[Any], changes.Change]]] = {
     "create": (BatchCreateItem, _create),
     "update": (BatchUpdateItem, _update),
     "delete": (BatchDeleteItem, _delete),
 }
 
 
-def batch(caller: Caller, request: BatchRequest) -> BatchReply:
-    """Each item's result, in request order; an invalid item does not stop the others."""
+def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchReply:
+    """Each item's result, in request order (`order`: the lists as the body names them); an
+    invalid item does not stop the others."""
+    kinds = sorted((kind for kind in _BATCH_KINDS if kind in order), key=order.index)
     parsed: list[changes.Change | tuple[Any, errors.DomainError]] = []
-    for kind in request.order():
+    for kind in kinds:
         model, to_change = _BATCH_KINDS[kind]
         for raw in getattr(request, kind):
-            item = _parse_item(model, raw)
+            item = parse_item(model, raw)
             parsed.append((raw.get("id"), item) if isinstance(item, errors.DomainError) else to_change(item))
     valid = [entry for entry in parsed if not isinstance(entry, tuple)]
-    digest = changes.request_digest("batch", [(kind, getattr(request, kind)) for kind in request.order()])
+    digest = changes.request_digest("batch", [(kind, getattr(request, kind)) for kind in kinds])
     applied = changes.apply(caller, valid, _settings.tombstone_seconds, digest)
     changes.finish_deletions(caller.user_id, applied)
     outcomes = iter(applied)

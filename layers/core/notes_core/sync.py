@@ -12,12 +12,12 @@ nothing before it).
 import time
 from typing import Any
 
-from pydantic import ValidationError
+import msgspec
 
 from notes_core import changes, cursors, errors, table
 from notes_core.caller import Caller
 from notes_core.config import NotesSettings, load_settings
-from notes_core.http import MAX_BODY_BYTES, problem_document, validation_error
+from notes_core.http import MAX_BODY_BYTES, parse_item, problem_document
 from notes_core.models.notes import NoteReply, PullReply, PushChange, PushReply, PushRequest, PushResult
 from notes_core.note import Note
 
@@ -39,7 +39,7 @@ def pull(caller: Caller, cursor: str | None, limit: int) -> PullReply:
     budget = PAGE_BYTE_BUDGET
     if sum(_most_json_bytes(note) for note in notes) > budget:  # only then measure each note exactly
         for index, reply in enumerate(page):
-            budget -= len(reply.model_dump_json()) + 1
+            budget -= len(msgspec.json.encode(reply)) + 1
             if budget < 0 and index > 0:  # the rest comes on the next page
                 page, read_up_to, has_more = page[:index], notes[index - 1].seq, True
                 break
@@ -68,11 +68,10 @@ def push(caller: Caller, request: PushRequest) -> PushReply:
 
 
 def _change_or_rejection(raw: dict[str, Any]) -> changes.Change | PushResult:
-    try:
-        change = PushChange.model_validate(raw)
-    except ValidationError as exc:
+    change = parse_item(PushChange, raw)
+    if isinstance(change, errors.DomainError):
         raw_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-        return PushResult(id=raw_id, status="rejected", problem=problem_document(validation_error(exc)))
+        return PushResult(id=raw_id, status="rejected", problem=problem_document(change))
     note_id = str(change.id)
     if change.op == "delete":
         return changes.Delete(note_id, change.base_version)

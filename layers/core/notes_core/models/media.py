@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from msgspec import Meta
 
 from notes_core.models import Reply, Request
 from notes_core.models.notes import Timestamp
@@ -14,23 +14,24 @@ MAX_MEDIA_BYTES = 10 * 1024 * 1024
 
 class UploadRequest(Request):
     content_type: Annotated[
-        str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=255)
-    ] = Field(description=f"One of {', '.join(MEDIA_TYPES)} (else 415).")
-    size: int = Field(
-        strict=True, ge=1, description=f"Bytes the upload will have, at most {MAX_MEDIA_BYTES} (else 413)."
-    )
+        str, Meta(min_length=1, max_length=255, description=f"One of {', '.join(MEDIA_TYPES)} (else 415).")
+    ]
+    size: Annotated[int, Meta(ge=1, description=f"Bytes the upload will have, at most {MAX_MEDIA_BYTES} (else 413).")]
+
+    def __post_init__(self) -> None:
+        self.content_type = self.content_type.strip().lower()
 
 
 class PresignedPost(Reply):
-    url: str = Field(description="POST a multipart/form-data body here: the fields, then `file`.")
+    url: Annotated[str, Meta(description="POST a multipart/form-data body here: the fields, then `file`.")]
     fields: dict[str, str]
 
 
-class UploadReply(Reply):
+class UploadReply(Reply, kw_only=True):
     media_id: str
     status: Literal["pending"] = "pending"
     upload: PresignedPost
-    expires_at: Timestamp = Field(description="The upload link stops working then.")
+    expires_at: Annotated[Timestamp, Meta(description="The upload link stops working then.")]
 
 
 class PhotoUploadReply(Reply):
@@ -42,6 +43,6 @@ class MediaReply(Reply):
     media_id: str
     status: MediaStatus
     content_type: str
-    size: int = Field(description="Bytes: as declared until ready, then the uploaded object's.")
-    url: str | None = Field(default=None, description="Only when ready: a short-lived download link.")
+    size: Annotated[int, Meta(description="Bytes: as declared until ready, then the uploaded object's.")]
+    url: Annotated[str, Meta(description="Only when ready: a short-lived download link.")] | None = None
     url_expires_at: Timestamp | None = None

@@ -1,28 +1,40 @@
 """Bodies of the notes routes (/v1/notes*) and the sync routes (/v1/sync)."""
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, ModelWrapValidatorHandler, PrivateAttr, StringConstraints, model_validator
+from msgspec import Meta
 
 from notes_core.models import Reply, Request
 from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MediaStatus, Note
 
-Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
-Content = Annotated[str, StringConstraints(max_length=MAX_CONTENT_CHARS)]
-# strict: a version is a JSON integer; true, 1.0 or "1" are refused rather than read as 1.
-Version = Annotated[int, Field(strict=True, ge=1, le=2**53, description="A note version, as in the note's `version`.")]
-Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}, description="RFC 3339, UTC.")]
+Title = Annotated[str, Meta(max_length=MAX_TITLE_CHARS)]
+Content = Annotated[str, Meta(max_length=MAX_CONTENT_CHARS)]
+# A version is a JSON integer; true, 1.0 or "1" are refused rather than read as 1.
+Version = Annotated[int, Meta(ge=1, le=2**53, description="A note version, as in the note's `version`.")]
+Timestamp = Annotated[str, Meta(extra_json_schema={"format": "date-time"}, description="RFC 3339, UTC.")]
 
 MAX_BATCH_ITEMS = 25
 MAX_PUSH_CHANGES = 100
+
+
+def _schema_of(name: str) -> Meta:
+    """Batch and push items are checked one by one (one bad item fails only itself): the body takes
+    any object there, and the document names the schema each must meet."""
+    return Meta(extra_json_schema={"$ref": f"#/components/schemas/{name}"})
+
+
+CreateItemObject = Annotated[dict[str, Any], _schema_of("BatchCreateItem")]
+UpdateItemObject = Annotated[dict[str, Any], _schema_of("BatchUpdateItem")]
+DeleteItemObject = Annotated[dict[str, Any], _schema_of("BatchDeleteItem")]
+PushChangeObject = Annotated[dict[str, Any], _schema_of("PushChange")]
 
 
 class MediaSummary(Reply):
     media_id: str
     status: MediaStatus
     content_type: str
-    size: int = Field(description="Bytes: as declared until ready, then the uploaded object's.")
+    size: Annotated[int, Meta(description="Bytes: as declared until ready, then the uploaded object's.")]
 
 
 class NoteReply(Reply):
@@ -31,9 +43,9 @@ class NoteReply(Reply):
     content: str
     created_at: Timestamp
     updated_at: Timestamp
-    version: int = Field(description="1 on create, +1 on every change.")
-    deleted: bool = Field(description="True for a tombstone: title and content are purged.")
-    media: list[MediaSummary] = Field(default_factory=list, description="Images attached to the note.")
+    version: Annotated[int, Meta(description="1 on create, +1 on every change.")]
+    deleted: Annotated[bool, Meta(description="True for a tombstone: title and content are purged.")]
+    media: Annotated[list[MediaSummary], Meta(description="Images attached to the note.")] = []
 
     @classmethod
     def of(cls, note: Note) -> "NoteReply":
@@ -54,13 +66,13 @@ class NoteReply(Reply):
         )
 
 
-class CreateNoteRequest(Request):
-    id: UUID | None = Field(default=None, description="The client's own id for the note (retry-safe).")
+class CreateNoteRequest(Request, kw_only=True):
+    id: Annotated[UUID, Meta(description="The client's own id for the note (retry-safe).")] | None = None
     title: Title
     content: Content
 
 
-class NoteEdit(Request):
+class NoteEdit(Request, kw_only=True):
     """The fields a change sets; those left out are left as they are."""
 
     title: Title | None = None
@@ -71,18 +83,16 @@ class NoteEdit(Request):
 
 
 class UpdateNoteRequest(NoteEdit):
-    base_version: Version | None = Field(default=None, description="Alternative to the If-Match header.")
+    base_version: Annotated[Version, Meta(description="Alternative to the If-Match header.")] | None = None
 
-    @model_validator(mode="after")
-    def _changes_something(self) -> Self:
+    def __post_init__(self) -> None:
         if not self.fields():
             raise ValueError("send title, content or both")
-        return self
 
 
 class NotesPageReply(Reply):
     notes: list[NoteReply]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+    next_cursor: Annotated[str, Meta(description="Pass as `cursor` for the next page; null on the last page.")] | None
 
 
 # ---------------------------------------------------------------- batch
@@ -90,9 +100,13 @@ class BatchCreateItem(CreateNoteRequest):
     pass
 
 
-class BatchUpdateItem(UpdateNoteRequest):
+class BatchUpdateItem(NoteEdit):
     id: UUID
     base_version: Version
+
+    def __post_init__(self) -> None:
+        if not self.fields():
+            raise ValueError("send title, content or both")
 
 
 class BatchDeleteItem(Request):
@@ -104,46 +118,21 @@ class BatchRequest(Request):
     """Items are checked one by one, so one bad item never fails the others. Results come in
     request order: the lists in the order the body gives them, each list in its own order."""
 
-    _order: tuple[str, ...] = PrivateAttr(default=("create", "update", "delete"))
+    create: list[CreateItemObject] = []
+    update: list[UpdateItemObject] = []
+    delete: list[DeleteItemObject] = []
 
-    create: list[dict[str, Any]] = Field(
-        default_factory=list, json_schema_extra={"items": {"$ref": "#/components/schemas/BatchCreateItem"}}
-    )
-    update: list[dict[str, Any]] = Field(
-        default_factory=list, json_schema_extra={"items": {"$ref": "#/components/schemas/BatchUpdateItem"}}
-    )
-    delete: list[dict[str, Any]] = Field(
-        default_factory=list, json_schema_extra={"items": {"$ref": "#/components/schemas/BatchDeleteItem"}}
-    )
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _remember_order(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        request = handler(data)
-        if isinstance(data, dict):
-            request._order = tuple(key for key in data if key in ("create", "update", "delete"))
-        return request
-
-    def order(self) -> tuple[str, ...]:
-        return self._order
-
-    @model_validator(mode="after")
-    def _at_most_25(self) -> Self:
+    def __post_init__(self) -> None:
         count = len(self.create) + len(self.update) + len(self.delete)
         if count > MAX_BATCH_ITEMS:
             raise ValueError(f"at most {MAX_BATCH_ITEMS} items in all, not {count}")
-        return self
 
 
-def _absent_when_none(value: object) -> bool:
-    return value is None
-
-
-class BatchResult(Reply):
+class BatchResult(Reply, omit_defaults=True):
     id: str | None
     status: Literal["created", "updated", "deleted", "conflict", "invalid", "not_found"]
-    note: NoteReply | None = Field(default=None, exclude_if=_absent_when_none)
-    problem: dict[str, Any] | None = Field(default=None, exclude_if=_absent_when_none)
+    note: NoteReply | None = None
+    problem: dict[str, Any] | None = None
 
 
 class BatchReply(Reply):
@@ -154,35 +143,28 @@ class BatchReply(Reply):
 class PushChange(NoteEdit):
     op: Literal["upsert", "delete"]
     id: UUID
-    base_version: Version | None = Field(description="The version the change was made on; null creates.")
+    base_version: Annotated[Version, Meta(description="The version the change was made on; null creates.")] | None
 
-    @model_validator(mode="after")
-    def _fits_its_op(self) -> Self:
+    def __post_init__(self) -> None:
         if self.op == "delete" and (self.title is not None or self.content is not None):
             raise ValueError("a delete carries no title or content")
         if self.op == "upsert" and self.base_version is None and (self.title is None or self.content is None):
             raise ValueError("a create (base_version null) needs title and content")
         if self.op == "upsert" and self.title is None and self.content is None:
             raise ValueError("send title, content or both")
-        return self
 
 
 class PushRequest(Request):
-    changes: list[dict[str, Any]] = Field(
-        max_length=MAX_PUSH_CHANGES,
-        json_schema_extra={"items": {"$ref": "#/components/schemas/PushChange"}},
-    )
+    changes: Annotated[list[PushChangeObject], Meta(max_length=MAX_PUSH_CHANGES)]
 
 
-class PushResult(Reply):
+class PushResult(Reply, omit_defaults=True):
     id: str | None
     status: Literal["applied", "conflict", "rejected"]
-    note: NoteReply | None = Field(
-        default=None,
-        exclude_if=_absent_when_none,
-        description="The server's note after the change (or the conflicting copy).",
-    )
-    problem: dict[str, Any] | None = Field(default=None, exclude_if=_absent_when_none)
+    note: (
+        Annotated[NoteReply, Meta(description="The server's note after the change (or the conflicting copy).")] | None
+    ) = None
+    problem: dict[str, Any] | None = None
 
 
 class PushReply(Reply):
@@ -190,6 +172,8 @@ class PushReply(Reply):
 
 
 class PullReply(Reply):
-    changes: list[NoteReply] = Field(description="Notes and tombstones changed after the cursor, in commit order.")
-    cursor: str = Field(description="Pass as `cursor` on the next pull.")
+    changes: Annotated[
+        list[NoteReply], Meta(description="Notes and tombstones changed after the cursor, in commit order.")
+    ]
+    cursor: Annotated[str, Meta(description="Pass as `cursor` on the next pull.")]
     has_more: bool

@@ -1,4 +1,4 @@
-"""Generate the OpenAPI 3.1 document from the operations below and notes_core's pydantic models.
+"""Generate the OpenAPI 3.1 document from the operations below and notes_core's msgspec models.
 
 `python -m notes_core.openapi.generate` rewrites openapi.json; a unit test fails when the committed
 file differs from what this produces, and another when these operations and template.yaml's routes
@@ -9,12 +9,12 @@ import json
 import sys
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+import msgspec
 
 from notes_core.http import PROBLEM_TYPE_BASE
+from notes_core.models import Reply
 from notes_core.models import account as account_models
 from notes_core.models import auth as auth_models
 from notes_core.models import media as media_models
@@ -36,8 +36,8 @@ class Operation:
     path: str
     summary: str
     status: int
-    request: type[BaseModel] | None = None
-    reply: type[BaseModel] | None = None
+    request: type[msgspec.Struct] | None = None
+    reply: type[msgspec.Struct] | None = None
     public: bool = False
     problems: tuple[int, ...] = ()
     parameters: tuple[Parameter, ...] = ()
@@ -283,7 +283,7 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 # Models that requests refer to without naming them as a body (items checked one by one).
-_ITEM_MODELS: tuple[type[BaseModel], ...] = (
+_ITEM_MODELS: tuple[type[msgspec.Struct], ...] = (
     notes_models.BatchCreateItem,
     notes_models.BatchUpdateItem,
     notes_models.BatchDeleteItem,
@@ -328,23 +328,28 @@ def _operation_id(operation: Operation) -> str:
     return operation.method.lower() + "_" + words.replace("/", "_").replace("-", "_")
 
 
-def _mode(model: type[BaseModel]) -> Literal["validation", "serialization"]:
-    return "serialization" if model.__name__.endswith(("Reply", "Result")) else "validation"
+def _always_present(model: type[msgspec.Struct]) -> list[str]:
+    """The members every reply of this model has: all of them, but those left out when they hold
+    their default (models that omit defaults)."""
+    omitted = model.__struct_config__.omit_defaults
+    return [field.encode_name for field in msgspec.structs.fields(model) if field.required or not omitted]
 
 
 def build_document() -> dict[str, Any]:
     models = {model for operation in OPERATIONS for model in (operation.request, operation.reply) if model}
     models.update(_ITEM_MODELS)
     ordered = sorted(models, key=lambda model: model.__name__)
-    refs, schema = models_json_schema(
-        [(model, _mode(model)) for model in ordered],
-        ref_template="#/components/schemas/{model}",
-    )
-    schemas: dict[str, Any] = dict(schema.get("$defs", {}))
+    refs, schemas = msgspec.json.schema_components(ordered, ref_template="#/components/schemas/{name}")
+    # A reply's members are there whether or not they have a default (msgspec's schema describes
+    # what a decoder requires, so it lists only the members without one).
+    replies = {m.__name__: m for m in _nested_structs(ordered) if issubclass(m, Reply)}
+    for name, model in replies.items():
+        schemas[name]["required"] = _always_present(model)
     schemas["Problem"] = _PROBLEM_SCHEMA
+    ref_of = dict(zip(ordered, refs, strict=True))
 
-    def ref(model: type[BaseModel]) -> dict[str, Any]:
-        return refs[(model, _mode(model))]
+    def ref(model: type[msgspec.Struct]) -> dict[str, Any]:
+        return ref_of[model]
 
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
@@ -407,6 +412,28 @@ def build_document() -> dict[str, Any]:
             },
         },
     }
+
+
+def _nested_structs(models: list[type[msgspec.Struct]]) -> set[type[msgspec.Struct]]:
+    """The models and every Struct their fields refer to, however deep."""
+    found: set[type[msgspec.Struct]] = set()
+
+    def visit(info: msgspec.inspect.Type) -> None:
+        if isinstance(info, msgspec.inspect.StructType):
+            if info.cls in found:
+                return
+            found.add(info.cls)
+            for field in info.fields:
+                visit(field.type)
+        for attribute in ("item_type", "value_type"):
+            if hasattr(info, attribute):
+                visit(getattr(info, attribute))
+        for member in getattr(info, "types", ()):
+            visit(member)
+
+    for model in models:
+        visit(msgspec.inspect.type_info(model))
+    return found
 
 
 def render() -> str:
