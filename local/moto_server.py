@@ -27,6 +27,8 @@ Nine fidelity fixes, one for memory and one for the log are applied to moto in t
 - moto no longer keeps every object it ever made for its dashboard (unused here): it copies a
   whole table per action of a transaction, and kept every copy, so a long-running stack (or a
   10,000-note benchmark) grew by gigabytes;
+- DynamoDB queries read one partition and transactions back up only the items they touch, as on
+  AWS (local.moto_dynamodb), so requests do not slow down as the table grows;
 - the ASL executor no longer logs, as an error, each missing path an IsPresent choice asks about.
 """
 
@@ -62,6 +64,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskService,
 )
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from local.moto_dynamodb import patch_dynamodb
 
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 _DEFAULT_VALIDITY = {"AccessToken": 3600, "IdToken": 3600}
@@ -281,6 +285,7 @@ def configure_moto() -> None:
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_IsPresentProbes())
         _sign_out_whoever_they_signed_in_as()
         BaseModel.__new__ = staticmethod(_new_untracked)  # type: ignore[method-assign]
+        patch_dynamodb()
 
 
 class _QuietRequestHandler(MotoRequestHandler):

@@ -1,0 +1,120 @@
+"""moto's DynamoDB without the costs that grow with the whole table.
+
+Real DynamoDB reads only the partition a Query names and keeps no copy of a table to roll back a
+transaction. moto 5.2 does both over the whole table: its Query walks every item of the table (of
+every user), and TransactWriteItems deep-copies the whole table once per action as its rollback
+backup. A local stack left running for days, or a benchmark with 10,000 notes, slows down with
+every note anyone wrote. Two patches make those costs what they are on AWS, proportional to what
+the request touches, without changing any answer:
+- a Query on the table or on a local secondary index (which shares the table's partition key)
+  looks at the named partition's items only;
+- a transaction backs up only the items its actions name, and on failure puts those back.
+"""
+
+import copy
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+
+
+def _partition_of(table: Table, hash_key: DynamoType | None, index_name: str | None, conditions: Any) -> Any:
+    """The partition key value a query is bound to, when it reads one partition of the table
+    itself (the table or a local secondary index); None for anything else."""
+    if index_name is not None and index_name not in {index.name for index in table.indexes or []}:
+        return None
+    named = [value for name, value in conditions or [] if name == table.hash_key_attr]
+    return named[0] if named else hash_key
+
+
+def _partition_scoped_query() -> None:
+    original = Table.query
+
+    def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        partition = _partition_of(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
+        if partition is None:
+            return original(self, hash_key, *args, **kwargs)
+        stored = self.items.get(partition)
+        in_partition: list[Item] = list(stored.values()) if self.has_range_key and stored else []
+        if not self.has_range_key and stored is not None:
+            in_partition = [stored]  # type: ignore[list-item]  # a hash-only table maps keys to items
+        self.all_items = lambda: in_partition  # type: ignore[method-assign]  # moto walks all_items()
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+
+
+# moto backs a transaction up with copy.deepcopy(table), and restores by putting that copy in
+# the table's place; with this stand-in for its `copy` module, the "copy" is the table itself.
+_TABLES_NOT_COPIED = types.SimpleNamespace(
+    deepcopy=lambda value, *args: value if isinstance(value, Table) else copy.deepcopy(value, *args)
+)
+
+
+@contextmanager
+def _tables_not_copied() -> Iterator[None]:
+    namespace = vars(dynamodb_models)
+    namespace["copy"] = _TABLES_NOT_COPIED
+    try:
+        yield
+    finally:
+        namespace["copy"] = copy
+
+
+def _key_of(table: Table, action: dict[str, Any]) -> tuple[DynamoType, DynamoType | None]:
+    attributes = action["Item"] if "Item" in action else action["Key"]
+    range_key = DynamoType(attributes[table.range_key_attr]) if table.range_key_attr else None
+    return DynamoType(attributes[table.hash_key_attr]), range_key
+
+
+def _put_back(table: Table, hash_key: DynamoType, range_key: DynamoType | None, item: Item | None) -> None:
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item  # type: ignore[assignment]  # a hash-only table maps keys to items
+        return
+    if item is None:
+        table.items.get(hash_key, {}).pop(range_key, None)
+    else:
+        table.items[hash_key][range_key] = item
+
+
+def _item_scoped_transactions() -> None:
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        backups = []
+        for entry in transact_items:
+            for action in entry.values():
+                table = self.tables.get(action.get("TableName"))
+                try:
+                    hash_key, range_key = _key_of(table, action) if table is not None else (None, None)
+                except KeyError:
+                    continue  # moto refuses the action itself
+                if table is not None and hash_key is not None:
+                    current = table.get_item(hash_key, range_key)
+                    backups.append((table, hash_key, range_key, copy.deepcopy(current)))
+        with _tables_not_copied():
+            try:
+                original(self, transact_items)
+            except Exception:
+                for table, hash_key, range_key, item in reversed(backups):
+                    _put_back(table, hash_key, range_key, item)
+                raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def patch_dynamodb() -> None:
+    _partition_scoped_query()
+    _item_scoped_transactions()
