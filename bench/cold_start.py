@@ -221,13 +221,17 @@ class Events:
     """For each function, an event that makes its first invocation do real work (one per run).
 
     Authorized routes get a new user on every run (routes change its password or email, sign it
-    out or delete it), with its access token and that token's claims. Bodies of the auth routes
-    are rebuilt per run where the fixture's would conflict: a new email to sign up, a new
-    unconfirmed user to confirm or resend a code to, a user of its own for password resets.
+    out or delete it), with its access token and that token's claims. The note a route's fixture
+    names is created for that user first (and edited to the version its If-Match names), and an
+    image reserved on it when the fixture names one, so that the routes of a note or an image
+    find it and succeed. Bodies of the auth routes are rebuilt per run where the fixture's would
+    conflict: a new email to sign up, a new unconfirmed user to confirm or resend a code to, a
+    user of its own for password resets.
     """
 
-    def __init__(self, pool: UserPool) -> None:
+    def __init__(self, pool: UserPool, stack: LocalStack) -> None:
         self._pool = pool
+        self._stack = stack
         self._main = pool.new_user(confirmed=True)
         self._main_tokens = pool.sign_in(self._main)
         self._reset_user = pool.new_user(confirmed=True)
@@ -256,7 +260,48 @@ class Events:
             access = self._pool.sign_in(self._pool.new_user(confirmed=True)).access
             event["headers"]["authorization"] = f"Bearer {access}"
             jwt["claims"] = {name: claim_text(value) for name, value in jwt_claims(access).items()}
+            self._prepare_note(event)
         return event
+
+    def _prepare_note(self, event: dict[str, Any]) -> None:
+        """Create the note the event names for its user, at the version its If-Match names, with
+        an image reserved when it names one (its media id then becomes the event's)."""
+        path = event.get("pathParameters") or {}
+        if "id" not in path:
+            return
+        as_user = {"headers": event["headers"], "requestContext": event["requestContext"]}
+        created = self._invoke("notes_create", as_user, body={"id": path["id"], "title": "t", "content": "c"})
+        version = json.loads(created["body"])["version"]
+        wanted = int(event["headers"].get("if-match", '"1"').strip('"'))
+        while version < wanted:
+            edit = {"id": path["id"], "base_version": version, "title": f"t{version}"}
+            edited = self._invoke("notes_batch", as_user, body={"update": [edit]})
+            version = json.loads(edited["body"])["results"][0]["note"]["version"]
+        if "media_id" in path:
+            slot = self._invoke(
+                "media_request_upload", as_user, body={"content_type": "image/png", "size": 100}, note_id=path["id"]
+            )
+            media_id = json.loads(slot["body"])["media_id"]
+            event["rawPath"] = event["rawPath"].replace(path["media_id"], media_id)
+            path["media_id"] = media_id
+
+    def _invoke(
+        self, fixture: str, as_user: dict[str, Any], body: dict[str, Any], note_id: str | None = None
+    ) -> dict[str, Any]:
+        """A function of the stack, in this process, with `fixture`'s event as `as_user`."""
+        event: dict[str, Any] = json.loads((EVENTS_DIR / f"{fixture}.json").read_text())
+        event["headers"] = {**event["headers"], "authorization": as_user["headers"]["authorization"]}
+        event["requestContext"]["authorizer"] = as_user["requestContext"]["authorizer"]
+        event["body"] = json.dumps(body)
+        if note_id is not None:
+            event["pathParameters"]["id"] = note_id
+        function = next(
+            t.name for t in function_targets(self._stack.provisioned.template) if t.code_dir.name == fixture
+        )
+        result: dict[str, Any] = self._stack.functions.invoke(function, event)
+        if result["statusCode"] >= 300:
+            raise RuntimeError(f"preparing a note: {fixture} answered {result['statusCode']}: {result.get('body')}")
+        return result
 
 
 # ---------------------------------------------------------------- child processes
@@ -361,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = datetime.now(UTC)
     stack = LocalStack()
     try:
-        events = Events(UserPool(stack.client("cognito-idp"), os.environ["USER_POOL_CLIENT_ID"]))
+        events = Events(UserPool(stack.client("cognito-idp"), os.environ["USER_POOL_CLIENT_ID"]), stack)
         targets = function_targets(stack.provisioned.template)
         with tempfile.TemporaryDirectory(prefix="bench-bare-") as bare_dir:
             Path(bare_dir, "app.py").write_text(BARE_HANDLER)
