@@ -3,7 +3,8 @@
 moto on $MOTO_PORT (default 5000), every resource provisioned from template.yaml, and the HTTP
 front on $PORT (default 3000). A template parameter can be overridden by an environment variable
 named after it in upper snake case (TombstoneRetentionDays -> TOMBSTONE_RETENTION_DAYS).
-Ctrl-C (or SIGTERM) stops everything.
+Ctrl-C (or SIGTERM) stops everything. With NOTES_SYNC_AWS_CALLS_DIR set, the AWS calls of the
+functions and state machines are recorded and written there on the way out (local.aws_calls).
 """
 
 import argparse
@@ -11,8 +12,10 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
+from local.aws_calls import DIRECTORY_VARIABLE, CallRecorder
 from local.stack import LocalStack
 from local.workers import start_pollers
 
@@ -24,6 +27,8 @@ def main() -> None:
     arguments = parser.parse_args()
 
     stack = LocalStack(moto_port=arguments.moto_port)
+    calls_directory = os.environ.get(DIRECTORY_VARIABLE)
+    recorder = CallRecorder(stack.provisioned).start() if calls_directory else None
     from local.front import LocalApi, make_front  # after the stack has set the functions' environment
 
     front = make_front(LocalApi(stack.provisioned, stack.functions, stack.moto.endpoint_url), arguments.port)
@@ -44,6 +49,8 @@ def main() -> None:
         for poller in pollers:
             poller.stop()
         stack.stop()
+        if recorder is not None and calls_directory:
+            recorder.recording().save(Path(calls_directory) / f"{os.getpid()}.json")
         print("local stack stopped", file=sys.stderr, flush=True)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local import template as tpl
+from local.aws_calls import acting_as
 from local.lambda_context import LambdaContext
 from local.provision import Provisioned
 
@@ -58,4 +59,5 @@ class Functions:
         context = LambdaContext(
             function_name=logical_id, timeout_seconds=float(self._properties[logical_id].get("Timeout", 3))
         )
-        return self.handler(logical_id)(event, context)
+        with acting_as(logical_id):  # its cold start's calls too
+            return self.handler(logical_id)(event, context)
