@@ -1,16 +1,40 @@
-"""E2E tier: `python -m local` started on loopback by the tests, called over HTTP like a client."""
+"""E2E tier: `python -m local` started on loopback by the tests, called over HTTP like a client.
 
+Every local stack these tests start records the AWS calls of its functions and state machines and
+writes them, when it stops, to a directory the tier audits at its end against template.yaml's
+policies (tests/support/iam.py): a call they do not allow fails the tier.
+"""
+
+import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from local.aws_calls import DIRECTORY_VARIABLE, Recording
+from tests.support import iam
 from tests.support.local_process import LocalProcess
 
 PASSWORD = "Correct-Horse-1"
+CALLS_DIRECTORY = Path(tempfile.mkdtemp(prefix="notes-sync-aws-calls-"))
+os.environ[DIRECTORY_VARIABLE] = str(CALLS_DIRECTORY)  # inherited by every `python -m local` started here
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """After the session's fixtures are torn down: every stack has stopped and written its calls."""
+    recordings = [Recording.load(path) for path in sorted(CALLS_DIRECTORY.glob("*.json"))]
+    shutil.rmtree(CALLS_DIRECTORY, ignore_errors=True)
+    iam.conclude(session, "e2e", recordings)
+
+
+def pytest_terminal_summary(terminalreporter: object, config: pytest.Config) -> None:
+    iam.print_report(terminalreporter, config)
 
 
 @dataclass
