@@ -12,8 +12,10 @@ import msgspec
 import pytest
 import requests
 
-from notes_core import cdn, media, media_events
+from notes_core import cdn, media, media_events, queues
+from notes_core.media import RESERVATION_EXPIRY
 from tests.support.api import Api, Reply, User
+from tests.support.calls import counting
 from tests.support.media import IMAGES, PNG, Workers, post_upload
 
 MIB = 1024 * 1024
@@ -309,6 +311,24 @@ def test_an_abandoned_reservation_stops_counting_then_is_removed_with_any_late_o
     assert _objects(api, f"media/{user.user_id}/") == []
 
 
+def test_an_expiry_message_that_comes_before_its_reservation_ends_is_put_back_for_the_rest(
+    api: Api, workers: Workers, user: User, note: dict[str, Any]
+) -> None:
+    # Given a reservation of the full upload lifetime, which outlasts the longest delay SQS allows
+    reply = _request(api, user, note["id"])
+    expiry = {"type": RESERVATION_EXPIRY, "user_id": user.user_id, "note_id": note["id"]}
+    expiry["media_id"] = reply.body["media_id"]
+
+    # When its expiry message is delivered while the reservation still runs
+    api.stack.client("sqs").send_message(QueueUrl=api.stack.ref("MediaEventsQueue"), MessageBody=json.dumps(expiry))
+    with counting(queues._sqs()) as calls:
+        workers.drain()
+
+    # Then the reservation stands, and the message went back on the queue to come again later
+    assert _media(api, user, note["id"], reply.body["media_id"])["status"] == "pending"
+    assert calls.operations == {"SendMessage": 1}
+
+
 # ---------------------------------------------------------------- isolation
 def test_every_media_route_on_another_users_note_is_404(
     api: Api, workers: Workers, user: User, note: dict[str, Any]
@@ -351,6 +371,20 @@ def test_a_bad_profile_photo_is_deleted(api: Api, workers: Workers, user: User) 
 
     assert api.as_user("account_get", user).body["photo_url"] is None
     assert _objects(api, f"photos/{user.user_id}/") == []
+
+
+def test_the_account_a_name_change_answers_links_the_profile_photo(api: Api, workers: Workers, user: User) -> None:
+    # Given a user whose profile photo was accepted
+    reply = api.call("account_photo", user, body={"content_type": "image/png", "size": len(PNG)})
+    post_upload(reply.body["upload"], PNG)
+    workers.drain()
+
+    # When they change their full name
+    updated = api.call("account_update", user, body={"full_name": "Renamed"})
+
+    # Then the account it answers links the photo
+    assert updated.status == 200
+    assert requests.get(updated.body["photo_url"], timeout=10).content == PNG
 
 
 # ---------------------------------------------------------------- CloudFront signed URLs
