@@ -271,7 +271,7 @@ class CallRecorder:
         if fields is None:
             return  # a PutObject call or a presigned PUT: recorded by _on_call
         conditions = context["s3-presign-post-policy"]["conditions"]
-        bucket = next(c["bucket"] for c in conditions if isinstance(c, dict) and "bucket" in c)
+        bucket = next((c["bucket"] for c in conditions if isinstance(c, dict) and "bucket" in c), "")
         self._record("s3", "PutObject", {"Bucket": bucket, "Key": fields["key"]})
 
     def _record(self, service: str, operation: str, params: Mapping[str, Any]) -> None:
