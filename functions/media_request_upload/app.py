@@ -5,10 +5,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import media
 from notes_core.http import Response, api_handler, caller, json_body, path_id, respond
-from notes_core.models.media import UploadRequest
+from notes_core.models.media import MediaUploadRequest
 
 
 @api_handler
 def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
     user = caller(event)
-    return respond(201, media.request_upload(user, path_id(event), json_body(event, UploadRequest)))
+    slot, created = media.request_upload(user, path_id(event), json_body(event, MediaUploadRequest))
+    return respond(201 if created else 200, slot)

@@ -131,6 +131,70 @@ def test_six_racing_requests_get_exactly_five_slots(api: Api, user: User, note: 
     assert len(api.call("notes_get", user, note_id=note["id"]).body["media"]) == 5
 
 
+# ---------------------------------------------------------------- slots the client names
+def _slot(api: Api, user: User, note_id: str, media_id: str, content_type: str = "image/png", size: int = 70) -> Reply:
+    body = {"content_type": content_type, "size": size, "media_id": media_id}
+    return api.call("media_request_upload", user, note_id=note_id, body=body)
+
+
+def test_asking_again_for_a_named_slot_answers_the_same_slot_with_a_fresh_form(
+    api: Api, user: User, note: dict[str, Any]
+) -> None:
+    # Given a slot the client named, asked for once (the answer lost, say)
+    media_id = str(uuid.uuid4())
+    first = _slot(api, user, note["id"], media_id)
+
+    # When the same request is sent again, six times
+    again = [_slot(api, user, note["id"], media_id) for _ in range(6)]
+
+    # Then the first took the place (201) and every retry answers that slot (200) with a form for
+    # its key, and the note holds one image, not seven: the five places are not used up
+    assert first.status == 201
+    assert {(reply.status, reply.body["media_id"], reply.body["status"]) for reply in again} == {
+        (200, media_id, "pending")
+    }
+    assert {reply.body["upload"]["fields"]["key"] for reply in [first, *again]} == {
+        f"media/{user.user_id}/{note['id']}/{media_id}"
+    }
+    listed = api.call("notes_get", user, note_id=note["id"]).body["media"]
+    assert [item["media_id"] for item in listed] == [media_id]
+    assert all(_request(api, user, note["id"]).status == 201 for _ in range(4))
+
+
+def test_a_named_slot_once_checked_is_answered_as_it_stands_without_a_form(
+    api: Api, workers: Workers, user: User, note: dict[str, Any]
+) -> None:
+    # Given a named slot whose upload was checked and accepted
+    media_id = str(uuid.uuid4())
+    first = _slot(api, user, note["id"], media_id, size=len(PNG))
+    assert post_upload(first.body["upload"], PNG) == 204
+    workers.drain()
+
+    # When the same request comes again
+    again = _slot(api, user, note["id"], media_id, size=len(PNG))
+
+    # Then it answers the ready image, with no new form to upload over it
+    assert (again.status, again.body["status"], again.body["upload"], again.body["expires_at"]) == (
+        200,
+        "ready",
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(("content_type", "size"), [("image/jpeg", 70), ("image/png", 71)])
+def test_a_named_slot_asked_for_with_other_values_is_409(
+    api: Api, user: User, note: dict[str, Any], content_type: str, size: int
+) -> None:
+    media_id = str(uuid.uuid4())
+    assert _slot(api, user, note["id"], media_id).status == 201
+
+    reply = _slot(api, user, note["id"], media_id, content_type, size)
+
+    assert reply.status == 409
+    assert reply.problem_type == "already-exists"
+
+
 # ---------------------------------------------------------------- the worker's checks
 @pytest.mark.parametrize("content_type", sorted(IMAGES))
 def test_an_upload_of_the_declared_type_becomes_ready_and_downloads(

@@ -92,6 +92,8 @@ def test_push_answers_applied_conflict_or_rejected_per_change(api: Api, user: Us
     assert results[1]["note"]["title"] == "mine"
     assert results[1]["note"]["content"] == "theirs"
     assert results[2]["note"]["content"] == "theirs"
+    assert results[2]["conflicting_fields"] == ["content"]  # as a 412 on PATCH names them
+    assert "conflicting_fields" not in results[1]
     assert results[3]["problem"]["status"] == 422
     assert results[4]["problem"]["status"] == 404
 
@@ -142,6 +144,16 @@ def test_an_edit_to_a_note_deleted_elsewhere_is_a_conflict_with_the_tombstone(ap
 
     assert result["status"] == "conflict"
     assert result["note"]["deleted"] is True
+    assert result["conflicting_fields"] == ["title"]
+
+
+def test_a_create_of_an_id_taken_with_other_content_names_the_fields_that_differ(api: Api, user: User) -> None:
+    note_id = str(uuid.uuid4())
+    _push(api, user, _upsert(note_id, None, title="t", content="c"))
+
+    (result,) = _push(api, user, _upsert(note_id, None, title="t", content="other"))
+
+    assert (result["status"], result["conflicting_fields"]) == ("conflict", ["content"])
 
 
 def test_a_push_over_99_changes_is_split_and_applied_in_order(api: Api, user: User) -> None:

@@ -35,7 +35,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from notes_core import errors, table, workflows
 from notes_core.caller import Caller
-from notes_core.note import MAX_MEDIA_PER_NOTE, Media, MediaStatus, Note, new_note, now_rfc3339
+from notes_core.note import MAX_MEDIA_PER_NOTE, NOTE_FIELDS, Media, MediaStatus, Note, new_note, now_rfc3339
 from notes_core.observability import metrics
 
 MAX_ATTEMPTS = 20  # with full-jitter backoff capped at 0.25 s: a few seconds of contention at most
@@ -64,7 +64,9 @@ class Delete:
 
 @dataclass(frozen=True)
 class ReserveMedia:
-    """Reserve a slot for an image about to be uploaded (refused once five count)."""
+    """Reserve a slot for an image about to be uploaded (refused once five count). Asked again for
+    the same media id and values, the slot is the same: renewed while pending, as it stands once
+    checked; asked with other values, a conflict on `media_id`."""
 
     note_id: str
     media: Media
@@ -243,11 +245,13 @@ def _judge_note(
                 return Outcome(Status.CREATED, note), table.NoteWrite(note, expected_version=None)
             if not current.deleted and (current.title, current.content) == (title, content):
                 return Outcome(Status.CREATED, current, replayed=True), None
-            return Outcome(Status.CONFLICT, current), None
+            requested = {"title": title, "content": content}
+            differing = tuple(name for name in NOTE_FIELDS if current.deleted or current.value(name) != requested[name])
+            return Outcome(Status.CONFLICT, current, conflicting_fields=differing), None
 
         case Update(_, base_version, fields):
-            if current is None or current.deleted:
-                return Outcome(Status.NOT_FOUND, current), None
+            if current is None or current.deleted:  # a deletion purged every field the edit sets
+                return Outcome(Status.NOT_FOUND, current, conflicting_fields=tuple(fields) if current else ()), None
             different = {name: value for name, value in fields.items() if current.value(name) != value}
             stale = current.changed_since(base_version, tuple(different))
             if base_version > current.version or stale:
@@ -277,12 +281,25 @@ def _judge_media(
         return Outcome(Status.NOT_FOUND, current), None
     match change:
         case ReserveMedia(_, reserved):
+            held = current.find_media(reserved.media_id)
+            if held is not None and (held.counts(clock.epoch) or held.status != "pending"):
+                if not held.same_slot(reserved.content_type, reserved.declared_size):
+                    return Outcome(Status.CONFLICT, current, conflicting_fields=("media_id",)), None
+                if held.status != "pending":
+                    return Outcome(Status.UPDATED, current, replayed=True), None
+                renewed = replace(held, reserved_until=reserved.reserved_until)
+                return _media_write(
+                    current, tuple(renewed if item is held else item for item in current.media), seq, clock
+                )
             # Expired reservations stop counting and are dropped here; so are old rejections.
             kept = tuple(
                 item
                 for item in current.media
-                if item.counts(clock.epoch)
-                or (item.status == "rejected" and clock.epoch - item.reserved_until < REJECTED_MEDIA_SECONDS)
+                if item.media_id != reserved.media_id
+                and (
+                    item.counts(clock.epoch)
+                    or (item.status == "rejected" and clock.epoch - item.reserved_until < REJECTED_MEDIA_SECONDS)
+                )
             )
             if sum(item.counts(clock.epoch) for item in kept) >= MAX_MEDIA_PER_NOTE:
                 return Outcome(Status.CONFLICT, current), None

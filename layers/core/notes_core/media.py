@@ -19,6 +19,7 @@ from notes_core.models.media import (
     MAX_MEDIA_BYTES,
     MEDIA_TYPES,
     MediaReply,
+    MediaUploadRequest,
     PhotoUploadReply,
     PresignedPost,
     UploadReply,
@@ -43,20 +44,37 @@ def _rfc3339(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
-def request_upload(caller: Caller, note_id: str, request: UploadRequest) -> UploadReply:
+def request_upload(caller: Caller, note_id: str, request: MediaUploadRequest) -> tuple[UploadReply, bool]:
+    """The image's slot, and whether it is new. A media id the client chose names its slot: asked
+    again with the same type and size, the same slot is answered (a pending one renewed, with a
+    fresh form; a checked one as it stands, with none), so a retry never takes a second place."""
     _check_declared(request)
-    media_id = str(uuid.uuid4())
+    media_id = str(request.media_id or uuid.uuid4())
     now = int(time.time())
     expiry = {"type": RESERVATION_EXPIRY, "user_id": caller.user_id, "note_id": note_id, "media_id": media_id}
     queues.send(_settings.media_events_queue_url, expiry, delay_seconds=_settings.reservation_seconds)
     reserved = Media(
-        media_id, "pending", request.content_type, request.size, now_rfc3339(), now + _settings.reservation_seconds
+        media_id,
+        "pending",
+        request.content_type,
+        request.size,
+        now_rfc3339(),
+        now + _settings.reservation_seconds,
+        declared_size=request.size,
     )
     (outcome,) = changes.apply(caller, [changes.ReserveMedia(note_id, reserved)], _notes_settings.tombstone_seconds)
     if outcome.status is changes.Status.NOT_FOUND:
         raise errors.NotFound("No such note.")
+    if outcome.status is changes.Status.CONFLICT and "media_id" in outcome.conflicting_fields:
+        raise errors.AlreadyExists("This media_id names an image of another type or size on this note.")
     if outcome.status is changes.Status.CONFLICT:
         raise errors.MediaLimitReached("A note holds at most five images; pending uploads count until they expire.")
+    assert outcome.note is not None
+    slot = outcome.note.find_media(media_id)
+    assert slot is not None
+    created = slot is reserved  # the change puts this very slot in the note only when it takes a new place
+    if slot.status != "pending":
+        return UploadReply(media_id=media_id, status=slot.status, upload=None, expires_at=None), created
     upload = storage.presigned_upload(
         media_key(caller.user_id, note_id, media_id),
         request.content_type,
@@ -65,9 +83,10 @@ def request_upload(caller: Caller, note_id: str, request: UploadRequest) -> Uplo
     )
     return UploadReply(
         media_id=media_id,
+        status="pending",
         upload=PresignedPost(url=upload.url, fields=upload.fields),
         expires_at=_rfc3339(now + _settings.upload_url_ttl_seconds),
-    )
+    ), created
 
 
 def get_media(caller: Caller, note_id: str, media_id: str) -> MediaReply:

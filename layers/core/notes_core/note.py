@@ -29,6 +29,11 @@ class Media:
     created_at: str
     reserved_until: int  # epoch seconds; meaningful while pending
     etag: str = ""  # of the object accepted: another object under the key is not this image
+    declared_size: int = 0  # what the slot was asked for (size becomes the object's once ready)
+
+    def same_slot(self, content_type: str, declared_size: int) -> bool:
+        """Whether a request for this media id with these values asks for this very slot."""
+        return (self.content_type, self.declared_size or self.size) == (content_type, declared_size)
 
     def counts(self, now_epoch: int) -> bool:
         return self.status == "ready" or (self.status == "pending" and now_epoch < self.reserved_until)

@@ -150,7 +150,8 @@ def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchR
         outcome = next(outcomes)
         status = _BATCH_STATUS[outcome.status]
         note = NoteReply.of(outcome.note) if outcome.note is not None and status != "not_found" else None
-        results.append(BatchResult(id=entry.note_id, status=status, note=note))
+        conflicting = list(outcome.conflicting_fields) if status == "conflict" else None
+        results.append(BatchResult(id=entry.note_id, status=status, note=note, conflicting_fields=conflicting))
     return BatchReply(results=results)
 
 

@@ -85,6 +85,8 @@ def _result(change: changes.Change, outcome: changes.Outcome) -> PushResult:
     if outcome.status is changes.Status.NOT_FOUND and note is None:
         problem = problem_document(errors.NotFound("No such note: it never existed or its tombstone expired."))
         return PushResult(id=change.note_id, status="rejected", problem=problem)
-    if outcome.status in (changes.Status.CONFLICT, changes.Status.NOT_FOUND):
-        return PushResult(id=change.note_id, status="conflict", note=note)  # NOT_FOUND here: deleted meanwhile
+    if outcome.status in (changes.Status.CONFLICT, changes.Status.NOT_FOUND):  # NOT_FOUND here: deleted meanwhile
+        return PushResult(
+            id=change.note_id, status="conflict", note=note, conflicting_fields=list(outcome.conflicting_fields)
+        )
     return PushResult(id=change.note_id, status="applied", note=note)

@@ -137,6 +137,7 @@ def _media_item(media: Media) -> Item:
             "created_at": {"S": media.created_at},
             "reserved_until": {"N": str(media.reserved_until)},
             "etag": {"S": media.etag},
+            "declared": {"N": str(media.declared_size or media.size)},
         }
     }
 
@@ -151,6 +152,7 @@ def _media_of(media_id: str, item: Item) -> Media:
         created_at=fields["created_at"]["S"],
         reserved_until=int(fields["reserved_until"]["N"]),
         etag=fields["etag"]["S"],
+        declared_size=int(fields["declared"]["N"]) if "declared" in fields else int(fields["size"]["N"]),
     )
 
 

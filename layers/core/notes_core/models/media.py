@@ -1,6 +1,7 @@
 """Bodies of the media routes (/v1/notes/{id}/media*, /v1/account/photo)."""
 
-from typing import Annotated, Literal
+from typing import Annotated
+from uuid import UUID
 
 from msgspec import Meta
 
@@ -22,6 +23,19 @@ class UploadRequest(Request):
         self.content_type = self.content_type.strip().lower()
 
 
+class MediaUploadRequest(UploadRequest, kw_only=True):
+    media_id: (
+        Annotated[
+            UUID,
+            Meta(
+                description="The client's own id for the image: asked again with the same values, the same slot is "
+                "answered (retry-safe); with other values, 409."
+            ),
+        ]
+        | None
+    ) = None
+
+
 class PresignedPost(Reply):
     url: Annotated[str, Meta(description="POST a multipart/form-data body here: the fields, then `file`.")]
     fields: dict[str, str]
@@ -29,9 +43,11 @@ class PresignedPost(Reply):
 
 class UploadReply(Reply, kw_only=True):
     media_id: str
-    status: Literal["pending"] = "pending"
-    upload: PresignedPost
-    expires_at: Annotated[Timestamp, Meta(description="The upload link stops working then.")]
+    status: MediaStatus
+    upload: (
+        Annotated[PresignedPost, Meta(description="Where to POST the file; null once the image was checked.")] | None
+    )
+    expires_at: Annotated[Timestamp, Meta(description="The upload link stops working then.")] | None
 
 
 class PhotoUploadReply(Reply):

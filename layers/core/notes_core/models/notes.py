@@ -6,7 +6,7 @@ from uuid import UUID
 from msgspec import Meta
 
 from notes_core.models import Reply, Request
-from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MediaStatus, Note
+from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, NOTE_FIELDS, MediaStatus, Note
 
 Title = Annotated[str, Meta(max_length=MAX_TITLE_CHARS)]
 Content = Annotated[str, Meta(max_length=MAX_CONTENT_CHARS)]
@@ -128,10 +128,17 @@ class BatchRequest(Request):
             raise ValueError(f"at most {MAX_BATCH_ITEMS} items in all, not {count}")
 
 
+ConflictingFields = Annotated[
+    list[Annotated[str, Meta(extra_json_schema={"enum": list(NOTE_FIELDS)})]],
+    Meta(description="With a conflict: the fields changed since the base version (or that differ from the server's)."),
+]
+
+
 class BatchResult(Reply, omit_defaults=True):
     id: str | None
     status: Literal["created", "updated", "deleted", "conflict", "invalid", "not_found"]
     note: NoteReply | None = None
+    conflicting_fields: ConflictingFields | None = None
     problem: dict[str, Any] | None = None
 
 
@@ -164,6 +171,7 @@ class PushResult(Reply, omit_defaults=True):
     note: (
         Annotated[NoteReply, Meta(description="The server's note after the change (or the conflicting copy).")] | None
     ) = None
+    conflicting_fields: ConflictingFields | None = None
     problem: dict[str, Any] | None = None
 
 
