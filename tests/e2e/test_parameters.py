@@ -48,6 +48,8 @@ OVERRIDES = {
     "CorsAllowedOrigins": "https://one.example,https://two.example",
     "ThrottlingRateLimit": "0.05",  # a token every 20 s
     "ThrottlingBurstLimit": "5",
+    "SesSourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+    "SesFromAddress": "notes-sync <no-reply@example.com>",
     "AlarmEmail": "alarms@example.com",
 }
 
@@ -252,6 +254,17 @@ def _throttling_rate(stack: Stack) -> None:
     assert after_a_pause == [429]
 
 
+def _ses_sending(stack: Stack) -> None:
+    # SendsEmailThroughSes: the user pool sends its email through that SES identity, from that address
+    pool = _only(stack.aws("cognito-idp").list_user_pools(MaxResults=10)["UserPools"])
+    described = stack.aws("cognito-idp").describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+    assert described["EmailConfiguration"] == {
+        "EmailSendingAccount": "DEVELOPER",
+        "SourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+        "From": "notes-sync <no-reply@example.com>",
+    }
+
+
 def _alarm_email(stack: Stack) -> None:
     sns, cloudwatch = stack.aws("sns"), stack.aws("cloudwatch")
     subscription = _only(sns.list_subscriptions()["Subscriptions"])
@@ -274,6 +287,8 @@ CHECKS: dict[str, Callable[[Stack], None]] = {
     "CorsAllowedOrigins": _cors_origins,
     "ThrottlingRateLimit": _throttling_rate,
     "ThrottlingBurstLimit": _throttling_burst,
+    "SesSourceArn": _ses_sending,
+    "SesFromAddress": _ses_sending,
     "AlarmEmail": _alarm_email,
 }
 
