@@ -15,8 +15,9 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from local import template as tpl
 from local.aws_calls import DIRECTORY_VARIABLE, CallRecorder
-from local.stack import LocalStack
+from local.stack import LocalStack, environment_name
 from local.workers import start_pollers
 
 
@@ -26,7 +27,13 @@ def main() -> None:
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
     arguments = parser.parse_args()
 
-    stack = LocalStack(moto_port=arguments.moto_port)
+    try:
+        stack = LocalStack(moto_port=arguments.moto_port)
+    except tpl.ParameterError as exc:
+        # Refused before anything is created, as CloudFormation refuses such a stack.
+        variable = environment_name(exc.parameter)
+        given = f" ({variable}={os.environ[variable]})" if variable in os.environ else ""
+        parser.exit(2, f"{parser.prog}: {exc}{given}\n")
     calls_directory = os.environ.get(DIRECTORY_VARIABLE)
     recorder = CallRecorder(stack.provisioned).start() if calls_directory else None
     from local.front import LocalApi, make_front  # after the stack has set the functions' environment

@@ -1,18 +1,24 @@
 """The local HTTP front: API Gateway's HTTP API as far as notes-sync relies on it.
 
-Routes, the JWT authorizer's settings and CORS come from template.yaml. A request is matched to
-its route, authorized like the HTTP API's JWT authorizer, turned into a payload format 2.0 event
-(the shape of events/*.json) and handed to the function the template names; the function's answer
-is turned back into HTTP. /docs serves Swagger UI over /v1/openapi.json.
+Routes, the JWT authorizer's settings, throttling and CORS come from template.yaml. A request is
+matched to its route, throttled, authorized like the HTTP API's JWT authorizer, turned into a
+payload format 2.0 event (the shape of events/*.json) and handed to the function the template
+names; the function's answer is turned back into HTTP. What API Gateway answers itself, before or
+instead of a function, has its shape: `{"message": ...}` as application/json. Every answer carries
+an `apigw-requestid`, which is also the event's requestContext.requestId (the functions' log
+correlation id) and the requestId of the JSON access log line written per request to stderr.
+/docs serves Swagger UI over /v1/openapi.json (local only).
 """
 
 import base64
 import json
 import re
+import secrets
 import sys
+import threading
 import time
 import traceback
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -26,7 +32,18 @@ from local.authorizer import JwtAuthorizer, Unauthorized
 from local.functions import Functions
 from local.provision import Provisioned
 
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invocation payload limit
+# "Quotas for configuring and running an HTTP API in API Gateway"
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html): payload size
+# 10 MB; total combined size of request line and header values 10240 bytes. What API Gateway
+# answers past either is not documented: 413 and 431 here, in the gateway's shape.
+GATEWAY_PAYLOAD_BYTES = 10 * 1024 * 1024
+GATEWAY_HEAD_BYTES = 10240
+# Lambda's synchronous invocation payload (the event) is at most 6 MB; past it Lambda refuses the
+# invocation, and "If the Lambda API rejects the invocation request, API Gateway returns a 500"
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html), with the HTTP
+# API's body {"message":"Internal Server Error"}
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html).
+LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
 _TEXT_TYPES = re.compile(r"^(text/|application/(json|.*\+json|xml|x-www-form-urlencoded|javascript))")
 
 
@@ -35,6 +52,62 @@ class HttpResponse:
     status: int
     headers: dict[str, str]
     body: bytes = b""
+
+
+def gateway_answer(status: int, message: str, headers: dict[str, str] | None = None) -> HttpResponse:
+    """An answer of API Gateway itself: `{"message":"Not Found"}` and the like, application/json."""
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()
+    return HttpResponse(status, {"content-type": "application/json", **(headers or {})}, body)
+
+
+def new_request_id() -> str:
+    """An id shaped like API Gateway's apigw-requestid (`Mc7UVioPPHcEKPA=`: base64 of 11 bytes)."""
+    return base64.b64encode(secrets.token_bytes(11)).decode()
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    target: str  # path and query string, as sent
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+    source_ip: str
+    request_id: str
+    received: datetime
+
+
+@dataclass(frozen=True)
+class Handled:
+    """An answer, and what the access log tells about how it came about."""
+
+    response: HttpResponse
+    route_key: str | None = None
+    integration_latency_ms: int | None = None
+    integration_error: str | None = None
+
+
+class TokenBucket:
+    """A route's throttle: `burst` tokens, refilled at `rate` per second, one taken per request.
+
+    "Throttling requests to your HTTP API" (https://docs.aws.amazon.com/apigateway/latest/
+    developerguide/http-api-throttling.html): the token bucket algorithm, a token counts for a
+    request; past the rate and burst, clients receive 429 Too Many Requests. The stage's
+    DefaultRouteSettings apply to each route."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate, self._burst, self._clock = rate, burst, clock
+        self._tokens, self._filled_at = float(burst), clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._burst, self._tokens + (now - self._filled_at) * self._rate)
+            self._filled_at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
 
 
 @dataclass(frozen=True)
@@ -58,21 +131,13 @@ def _compile(route: tpl.Route) -> _CompiledRoute:
     return _CompiledRoute(route, re.compile(f"^{pattern}$"), (greedy, parameters))
 
 
-def _problem(status: int, slug: str, detail: str) -> HttpResponse:
-    """A problem answered by the front itself (no route, too large, token refused)."""
-    from notes_core.http import ProblemKind, problem  # after the functions' environment is set
-
-    return to_http(problem(ProblemKind(status, slug, HTTPStatus(status).phrase), detail))
-
-
 class LocalApi:
     """Everything the front does, independent of the HTTP server that feeds it."""
 
     def __init__(self, provisioned: Provisioned, functions: Functions, moto_endpoint: str) -> None:
         self._functions = functions
-        self._routes = sorted(
-            (_compile(route) for route in tpl.routes(provisioned.template)), key=lambda c: c.specificity
-        )
+        routes = tpl.routes(provisioned.template)
+        self._routes = sorted((_compile(route) for route in routes), key=lambda c: c.specificity)
         api = next(
             properties
             for properties in provisioned.template["Resources"].values()
@@ -85,6 +150,11 @@ class LocalApi:
             jwt_settings["issuer"], jwt_settings["audience"], f"{moto_endpoint}/{pool_id}/.well-known/jwks.json"
         )
         self._cors = provisioned.resolver.resolve(api.get("CorsConfiguration", {}))
+        throttling = provisioned.resolver.resolve(api.get("DefaultRouteSettings", {}))
+        rate, burst = throttling.get("ThrottlingRateLimit"), throttling.get("ThrottlingBurstLimit")
+        self._throttles = (
+            {} if rate is None or burst is None else {r.route_key: TokenBucket(rate, burst) for r in routes}
+        )
 
     # ------------------------------------------------------------ routing and CORS
     def match(self, method: str, path: str) -> tuple[tpl.Route, dict[str, str]] | None:
@@ -104,6 +174,8 @@ class LocalApi:
         return headers
 
     def _preflight(self, origin: str | None) -> HttpResponse:
+        # "If you configure CORS for an API, API Gateway automatically sends a response to preflight
+        # OPTIONS requests" (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
         headers = self._cors_headers(origin)
         if headers:
             headers["access-control-allow-methods"] = ",".join(self._cors.get("AllowMethods", []))
@@ -112,37 +184,56 @@ class LocalApi:
         return HttpResponse(204, headers)
 
     # ------------------------------------------------------------ requests
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str) -> HttpResponse:
-        headers = {name.lower(): value for name, value in headers.items()}
-        url = urlsplit(target)
-        if method == "OPTIONS" and "access-control-request-method" in headers:
-            return self._preflight(headers.get("origin"))
-        response = self._dispatch(method, url.path, url.query, headers, body, source_ip)
-        response.headers.update(self._cors_headers(headers.get("origin")))
-        return response
+    def handle(self, request: Request) -> Handled:
+        if self._cors and request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+            return Handled(self._preflight(request.headers.get("origin")))
+        handled = self._dispatch(request)
+        handled.response.headers.update(self._cors_headers(request.headers.get("origin")))
+        return handled
 
-    def _dispatch(
-        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, source_ip: str
-    ) -> HttpResponse:
-        matched = self.match(method, path)
+    def _dispatch(self, request: Request) -> Handled:
+        url = urlsplit(request.target)
+        matched = self.match(request.method, url.path)
         if matched is None:
-            return _problem(404, "not-found", f"No route {method} {path}.")
+            # "If no routes match a request, API Gateway returns {"message":"Not Found"}"
+            # (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html).
+            return Handled(gateway_answer(404, "Not Found"))
         route, path_parameters = matched
-        if len(body) > MAX_PAYLOAD_BYTES:
-            return _problem(413, "payload-too-large", f"The body is larger than {MAX_PAYLOAD_BYTES} bytes.")
+        # AWS does not document whether throttling comes before the authorizer; a throttled
+        # request costs the authorizer nothing here, as its purpose suggests.
+        throttle = self._throttles.get(route.route_key)
+        if throttle is not None and not throttle.take():
+            return Handled(gateway_answer(429, "Too Many Requests"), route.route_key)
         claims = None
         if not route.public:
             try:
-                claims = self.authorizer.claims(headers.get("authorization"))
-            except Unauthorized as exc:
-                return _problem(401, "unauthorized", f"The access token was refused: {exc}.")
-        event = build_event(route, path, query, headers, body, path_parameters, claims, source_ip)
+                claims = self.authorizer.claims(request.headers.get("authorization"))
+            except Unauthorized as refused:
+                answer = gateway_answer(401, "Unauthorized", {"www-authenticate": refused.challenge})
+                return Handled(answer, route.route_key)
+        event = build_event(route, request, url.query, path_parameters, claims)
+        if len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()) > LAMBDA_PAYLOAD_BYTES:
+            # The text of Lambda's RequestEntityTooLargeException, for $context.integrationErrorMessage.
+            refusal = f"Request must be smaller than {LAMBDA_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
+            return Handled(gateway_answer(500, "Internal Server Error"), route.route_key, None, refusal)
+        started = time.perf_counter()
         try:
             result = self._functions.invoke(route.function, event)
-        except Exception:
+        except Exception as exc:
             traceback.print_exc()
-            return HttpResponse(500, {"content-type": "application/json"}, b'{"message":"Internal Server Error"}')
-        return to_http(result)
+            latency = _milliseconds_since(started)
+            return Handled(gateway_answer(500, "Internal Server Error"), route.route_key, latency, type(exc).__name__)
+        response = to_http(result)
+        if self._cors:
+            # "If you configure CORS for an API, API Gateway ignores CORS headers returned from your
+            # backend integration" (http-api-cors.html, above).
+            for name in [name for name in response.headers if name.startswith("access-control-")]:
+                del response.headers[name]
+        return Handled(response, route.route_key, _milliseconds_since(started))
+
+
+def _milliseconds_since(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
 
 
 def claim_text(value: Any) -> str:
@@ -162,16 +253,13 @@ def _is_utf8(body: bytes) -> bool:
 
 def build_event(
     route: tpl.Route,
-    path: str,
+    request: Request,
     query: str,
-    headers: dict[str, str],
-    body: bytes,
     path_parameters: dict[str, str],
     claims: dict[str, Any] | None,
-    source_ip: str,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload format 2.0 event."""
-    now = datetime.now(UTC)
+    path, headers, body = urlsplit(request.target).path, request.headers, request.body
     query_parameters: dict[str, str] = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
         query_parameters[name] = f"{query_parameters[name]},{value}" if name in query_parameters else value
@@ -185,14 +273,14 @@ def build_event(
             "method": route.method,
             "path": path,
             "protocol": "HTTP/1.1",
-            "sourceIp": source_ip,
+            "sourceIp": request.source_ip,
             "userAgent": headers.get("user-agent", ""),
         },
-        "requestId": uuid.uuid4().hex,
+        "requestId": request.request_id,
         "routeKey": route.route_key,
         "stage": "$default",
-        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-        "timeEpoch": int(now.timestamp() * 1000),
+        "time": _clf_time(request.received),
+        "timeEpoch": int(request.received.timestamp() * 1000),
     }
     if claims is not None:
         request_context["authorizer"] = {
@@ -216,6 +304,11 @@ def build_event(
     if body:
         event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
     return event
+
+
+def _clf_time(moment: datetime) -> str:
+    """The CLF-formatted time of $context.requestTime and requestContext.time."""
+    return moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
 def to_http(result: Any) -> HttpResponse:
@@ -257,56 +350,100 @@ def docs(path: str) -> HttpResponse | None:
 
 
 # ---------------------------------------------------------------- the HTTP server
+def access_log_entry(
+    request_id: str,
+    received: datetime,
+    method: str | None,
+    path: str | None,
+    source_ip: str,
+    user_agent: str | None,
+    handled: Handled,
+    response_latency_ms: int,
+) -> dict[str, Any]:
+    """One request as an HTTP API JSON access log tells it: each field is named after the $context
+    variable it would come from ("Customize HTTP API access logs",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html;
+    ip and requestTime as in AWS's own JSON example). A value API Gateway would log as "-" is null.
+    No header but the user agent is logged: never a token."""
+    return {
+        "requestId": request_id,  # $context.requestId
+        "ip": source_ip,  # $context.identity.sourceIp
+        "requestTime": _clf_time(received),  # $context.requestTime
+        "httpMethod": method,  # $context.httpMethod
+        "routeKey": handled.route_key,  # $context.routeKey
+        "path": path,  # $context.path
+        "status": handled.response.status,  # $context.status
+        "responseLatency": response_latency_ms,  # $context.responseLatency
+        "integrationLatency": handled.integration_latency_ms,  # $context.integrationLatency
+        "integrationErrorMessage": handled.integration_error,  # $context.integrationErrorMessage
+        "userAgent": user_agent,  # $context.identity.userAgent
+    }
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     api: LocalApi
 
     def _serve(self) -> None:
-        started = time.perf_counter()
+        started, received, request_id = time.perf_counter(), datetime.now(UTC), new_request_id()
         declared_length = (self.headers.get("content-length") or "0").strip()
         length = int(declared_length) if declared_length.isascii() and declared_length.isdigit() else -1
-        if length < 0:
-            # The body's end is unknown, so the connection cannot carry another request.
-            response = _problem(400, "malformed-request", "Content-Length must be a number of bytes.")
+        if len(self.requestline) + sum(len(value) for value in self.headers.values()) > GATEWAY_HEAD_BYTES:
+            handled = Handled(gateway_answer(431, "Request Header Fields Too Large"))
             self.close_connection = True
-        elif length > MAX_PAYLOAD_BYTES:
-            response = _problem(413, "payload-too-large", f"The body is larger than {MAX_PAYLOAD_BYTES} bytes.")
+        elif length < 0:
+            # The body's end is unknown, so the connection cannot carry another request.
+            handled = Handled(gateway_answer(400, "Bad Request"))
+            self.close_connection = True
+        elif length > GATEWAY_PAYLOAD_BYTES:
+            handled = Handled(gateway_answer(413, "Request Entity Too Large"))
             self.close_connection = True
         else:
             body = self.rfile.read(length) if length else b""
-            path = urlsplit(self.path).path
-            page = docs(path) if self.command == "GET" else None
-            response = page or self.api.handle(
-                self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
-            )
-        self._send(response)
-        elapsed = (time.perf_counter() - started) * 1000
-        print(f"{self.command} {self.path} -> {response.status} ({elapsed:.0f} ms)", file=sys.stderr, flush=True)
+            page = docs(urlsplit(self.path).path) if self.command == "GET" else None
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            request = Request(self.command, self.path, headers, body, self.client_address[0], request_id, received)
+            handled = Handled(page) if page else self.api.handle(request)
+        self._answer(request_id, received, handled, started)
 
-    def _send(self, response: HttpResponse) -> None:
+    def _answer(self, request_id: str, received: datetime, handled: Handled, started: float) -> None:
+        response = handled.response
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
+        self.send_header("apigw-requestid", request_id)
         self.send_header("content-length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+        # http.server may refuse a request before reading its method, path or headers.
+        method, headers = self.command or None, getattr(self, "headers", None)
+        path = urlsplit(self.path).path if method else None
+        user_agent = headers.get("user-agent") if headers is not None else None
+        latency = _milliseconds_since(started)
+        entry = access_log_entry(
+            request_id, received, method, path, self.client_address[0], user_agent, handled, latency
+        )
+        print(json.dumps(entry), file=sys.stderr, flush=True)
 
     def __getattr__(self, name: str) -> Any:
         # Every method goes to the routes, as in API Gateway: one no route declares is a 404
-        # problem there, not http.server's "501 Unsupported method" page.
+        # there, not http.server's "501 Unsupported method" page.
         if name.startswith("do_"):
             return self._serve
         raise AttributeError(name)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """What http.server refuses by itself (a malformed request line, oversized headers) is a
-        problem document too."""
+        """What http.server refuses by itself (a malformed request line, a line over 64 KiB) is
+        answered in the gateway's shape; AWS documents no status for these. A request line or
+        header over 64 KiB is over the 10240-byte head quota too, so it is a 431 like that."""
+        started, received = time.perf_counter(), datetime.now(UTC)
         self.close_connection = True
-        self._send(_problem(code, HTTPStatus(code).phrase.lower().replace(" ", "-"), message or explain or ""))
+        status = HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE if code in (414, 431) else HTTPStatus(code)
+        self._answer(new_request_id(), received, Handled(gateway_answer(status, status.phrase)), started)
 
     def log_message(self, format: str, *args: Any) -> None:
-        pass  # _serve logs one line per request
+        pass  # _answer logs one JSON line per request
 
 
 class FrontServer(ThreadingHTTPServer):

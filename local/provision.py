@@ -2,8 +2,9 @@
 
 The local stack and the tests both provision through here, so the schema the tests run against is
 the schema that deploys. CloudFormation property names map onto API parameters below; resources
-that moto cannot or need not run (the HTTP API, functions, layers, alarms, logs, CDN) get
-placeholder identifiers so that references to them still resolve.
+that moto cannot or need not run (the HTTP API, functions, layers) get placeholder identifiers so
+that references to them still resolve. A resource whose Condition is false is not created, as in
+CloudFormation.
 """
 
 import json
@@ -178,6 +179,46 @@ class _Provisioner:
         )["stateMachineArn"]
         self.provide(logical_id, arn, Name=name, Arn=arn)
 
+    def log_group(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("LogGroupName", self.physical_name(logical_id))
+        logs = self.client("logs")
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in properties:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=properties["RetentionInDays"])
+        self.provide(logical_id, name, Arn=self.arn("logs", f"log-group:{name}:*"))
+
+    def topic(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """The topic and the subscriptions its Subscription property lists."""
+        name = properties.get("TopicName", self.physical_name(logical_id))
+        attributes = {
+            key: str(value).lower() if isinstance(value, bool) else str(value)
+            for key, value in properties.items()
+            if key not in ("TopicName", "Subscription", "Tags")
+        }
+        sns = self.client("sns")
+        arn = sns.create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        for subscription in properties.get("Subscription", []):
+            sns.subscribe(TopicArn=arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"])
+        self.provide(logical_id, arn, TopicArn=arn, TopicName=name)
+
+    def alarm(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """A metric alarm, metric math (Metrics) included: the property names are the API's."""
+        name = properties.get("AlarmName", self.physical_name(logical_id))
+        parameters = {key: value for key, value in properties.items() if key != "AlarmName"}
+        self.client("cloudwatch").put_metric_alarm(AlarmName=name, **parameters)
+        self.provide(logical_id, name, Arn=self.arn("cloudwatch", f"alarm:{name}"))
+
+    def origin_access_control(self, logical_id: str, properties: dict[str, Any]) -> None:
+        control = self.client("cloudfront").create_origin_access_control(
+            OriginAccessControlConfig=properties["OriginAccessControlConfig"]
+        )["OriginAccessControl"]
+        self.provide(logical_id, control["Id"], Id=control["Id"])
+
+    def distribution(self, logical_id: str, properties: dict[str, Any]) -> None:
+        config = _distribution_config(properties["DistributionConfig"], caller_reference=self.physical_name(logical_id))
+        created = self.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]
+        self.provide(logical_id, created["Id"], Id=created["Id"], DomainName=created["DomainName"])
+
     def placeholder(self, logical_id: str, resource: dict[str, Any]) -> None:
         """Resources moto does not run: functions are invoked by the local front instead."""
         name = self.physical_name(logical_id)
@@ -193,6 +234,26 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     if "AbortIncompleteMultipartUpload" in rule:
         translated["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
     return translated
+
+
+def _cloudfront_lists(node: Any) -> Any:
+    """CloudFormation writes CloudFront's lists plainly; its API wraps each in {Quantity, Items}."""
+    if isinstance(node, list):
+        return {"Quantity": len(node), "Items": [_cloudfront_lists(item) for item in node]}
+    if isinstance(node, dict):
+        return {key: _cloudfront_lists(value) for key, value in node.items()}
+    return node
+
+
+def _distribution_config(config: dict[str, Any], caller_reference: str) -> dict[str, Any]:
+    translated: dict[str, Any] = _cloudfront_lists(config)
+    behaviors = [translated["DefaultCacheBehavior"], *translated.get("CacheBehaviors", {}).get("Items", [])]
+    for behavior in behaviors:
+        if "CachedMethods" in behavior:  # the API nests them in AllowedMethods
+            behavior["AllowedMethods"]["CachedMethods"] = behavior.pop("CachedMethods")
+        if "TrustedKeyGroups" in behavior:
+            behavior["TrustedKeyGroups"]["Enabled"] = behavior["TrustedKeyGroups"]["Quantity"] > 0
+    return translated | {"CallerReference": caller_reference}
 
 
 def _notifications(configuration: dict[str, Any]) -> dict[str, Any]:
@@ -217,6 +278,11 @@ _PROVISIONERS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = 
     "AWS::Cognito::UserPool": _Provisioner.user_pool,
     "AWS::Cognito::UserPoolClient": _Provisioner.user_pool_client,
     "AWS::Serverless::StateMachine": _Provisioner.state_machine,
+    "AWS::Logs::LogGroup": _Provisioner.log_group,
+    "AWS::SNS::Topic": _Provisioner.topic,
+    "AWS::CloudWatch::Alarm": _Provisioner.alarm,
+    "AWS::CloudFront::OriginAccessControl": _Provisioner.origin_access_control,
+    "AWS::CloudFront::Distribution": _Provisioner.distribution,
 }
 
 
@@ -233,6 +299,8 @@ def provision(
     resolver = tpl.Resolver(template, session.region_name, stack_name, parameters=dict(parameters or {}))
     provisioner = _Provisioner(session, endpoint_url, resolver)
     for logical_id, resource in tpl.resources_in_dependency_order(template):
+        if "Condition" in resource and not resolver.condition(resource["Condition"]):
+            continue
         create = _PROVISIONERS.get(resource["Type"])
         if create is None:
             provisioner.placeholder(logical_id, resource)

@@ -49,9 +49,13 @@ class LocalStack:
         self.session = boto3.Session(region_name=REGION)
         template = tpl.load()
         overrides = parameter_overrides(template, dict(os.environ)) | dict(parameters or {})
-        self.provisioned: Provisioned = provision(
-            self.session, endpoint_url=self.moto.endpoint_url, parameters=overrides, template=template
-        )
+        try:
+            self.provisioned: Provisioned = provision(
+                self.session, endpoint_url=self.moto.endpoint_url, parameters=overrides, template=template
+            )
+        except BaseException:
+            self.moto.stop()
+            raise
         self.functions = Functions(self.provisioned)
         self.functions.prepare()
 

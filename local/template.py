@@ -62,6 +62,59 @@ def references(node: Any) -> set[str]:
     return found
 
 
+class ParameterError(ValueError):
+    """A parameter value CloudFormation would refuse; the message is CloudFormation's."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
+def _number(name: str, value: Any) -> int | float:
+    """A Number parameter's value: an int, or a float when it has a fraction (0.001 days)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not _NUMBER.fullmatch(text):
+        raise ParameterError(name, f"Parameter '{name}' must be a number.")
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    number = float(text)
+    return int(number) if number.is_integer() else number
+
+
+def parameter_value(name: str, spec: Mapping[str, Any], value: Any) -> Any:
+    """A parameter's value converted by its declared Type and checked against its AllowedValues,
+    MinValue and MaxValue as CloudFormation checks them before creating anything
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html).
+    boto3 wants numbers where the template passes a Number parameter on (AccessTokenValidity)."""
+    kind = spec["Type"]
+    items: list[Any]
+    if kind == "String":
+        items = [str(value)]
+    elif kind == "Number":
+        items = [_number(name, value)]
+    elif kind in ("CommaDelimitedList", "List<Number>"):
+        texts = value if isinstance(value, list) else [item.strip() for item in str(value).split(",")]
+        items = [_number(name, item) for item in texts] if kind == "List<Number>" else [str(item) for item in texts]
+    else:
+        raise ParameterError(name, f"Parameter '{name}' has type {kind}, which the local stack cannot resolve")
+    numeric = kind in ("Number", "List<Number>")
+    allowed = spec.get("AllowedValues")
+    if allowed is not None:
+        choices = [_number(name, choice) if numeric else str(choice) for choice in allowed]
+        if any(item not in choices for item in items):
+            raise ParameterError(name, f"Parameter '{name}' must be one of AllowedValues")
+    for item in items if numeric else []:
+        if "MinValue" in spec and item < float(spec["MinValue"]):
+            raise ParameterError(name, f"Parameter '{name}' must be a number not less than {spec['MinValue']}")
+        if "MaxValue" in spec and item > float(spec["MaxValue"]):
+            raise ParameterError(name, f"Parameter '{name}' must be a number not greater than {spec['MaxValue']}")
+    return items[0] if kind in ("String", "Number") else items
+
+
 @dataclass
 class Resolver:
     """Resolves intrinsic functions against parameter values and provisioned resources."""
@@ -77,10 +130,8 @@ class Resolver:
         for name, spec in self.template.get("Parameters", {}).items():
             value = self.parameters.get(name, spec.get("Default"))
             if value is None:
-                raise ValueError(f"template parameter {name} has no value and no default")
-            if spec["Type"] == "CommaDelimitedList" and isinstance(value, str):
-                value = [item.strip() for item in value.split(",")]
-            self.parameters[name] = value
+                raise ParameterError(name, f"Parameters: [{name}] must have values")
+            self.parameters[name] = parameter_value(name, spec, value)
 
     def pseudo(self, name: str) -> Any:
         return {

@@ -66,33 +66,73 @@ def _tamper(token: str) -> str:
     return f"{header}.{forged}.{signature}"
 
 
+def _challenge(description: str) -> str:
+    return f'Bearer scope="" error="invalid_token" error_description="{description}"'
+
+
 @pytest.mark.parametrize(
-    "kind", ["tampered", "expired", "wrong-issuer", "wrong-client", "id-token", "not-yet-valid", "garbage", "none"]
+    ("kind", "challenge"),
+    [
+        ("none", "Bearer"),
+        ("garbage", _challenge("token contains an invalid number of segments")),
+        ("another-scheme", _challenge("token contains an invalid number of segments")),
+        ("tampered", _challenge("the token's signature is not valid")),
+        ("wrong-issuer", _challenge("the token does not have a valid issuer")),
+        ("wrong-client", _challenge("the token does not have a valid audience")),
+        ("expired", _challenge("the token has expired")),
+        ("not-yet-valid", _challenge("the token is not valid yet")),
+        ("issued-in-the-future", _challenge("the token was issued in the future")),
+    ],
 )
-def test_the_authorizer_refuses_bad_tokens(client: Client, kind: str) -> None:
+def test_the_authorizer_refuses_bad_tokens_as_api_gateway_does(client: Client, kind: str, challenge: str) -> None:
     # Given a real user and the issuer and client its tokens name
     user = client.sign_up_and_in()
     claims = claims_of(user["access_token"])
     issuer, client_id, sub = claims["iss"], claims["client_id"], claims["sub"]
     now = int(time.time())
-    make_token: dict[str, Callable[[], str]] = {
-        "tampered": lambda: _tamper(user["access_token"]),
-        "expired": lambda: forge(issuer, client_id, sub, iat=now - 3600, exp=now - 60),
-        "wrong-issuer": lambda: forge(issuer.replace("us-east-1_", "us-east-1_Other"), client_id, sub),
-        "wrong-client": lambda: forge(issuer, "someotherclient", sub),
-        "id-token": lambda: user["id_token"],
-        "not-yet-valid": lambda: forge(issuer, client_id, sub, nbf=now + 600),
-        "garbage": lambda: "not-a-jwt",
-        "none": lambda: "",
+    make_authorization: dict[str, Callable[[], str | None]] = {
+        "none": lambda: None,
+        "garbage": lambda: "Bearer not-a-jwt",
+        "another-scheme": lambda: "Basic ZTJlOnBhc3N3b3Jk",
+        "tampered": lambda: "Bearer " + _tamper(user["access_token"]),
+        "wrong-issuer": lambda: "Bearer " + forge(issuer.replace("us-east-1_", "us-east-1_Other"), client_id, sub),
+        "wrong-client": lambda: "Bearer " + forge(issuer, "someotherclient", sub),
+        "expired": lambda: "Bearer " + forge(issuer, client_id, sub, iat=now - 3600, exp=now - 60),
+        "not-yet-valid": lambda: "Bearer " + forge(issuer, client_id, sub, nbf=now + 600),
+        "issued-in-the-future": lambda: "Bearer " + forge(issuer, client_id, sub, iat=now + 600),
     }
-    token = make_token[kind]()
+    authorization = make_authorization[kind]()
 
-    # When it calls an authorized route with the bad token
-    reply = client.request("GET", "/v1/account", token=token or None)
+    # When it calls an authorized route with it
+    headers = {} if authorization is None else {"authorization": authorization}
+    reply = client.request("GET", "/v1/account", headers=headers)
 
-    # Then the front refuses it before any function runs
+    # Then API Gateway's authorizer refuses it before any function runs, in API Gateway's shape
+    assert reply.status_code == 401
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.json() == {"message": "Unauthorized"}
+    assert reply.headers["www-authenticate"] == challenge
+
+
+def test_an_id_token_passes_the_gateway_and_the_function_refuses_it(client: Client) -> None:
+    """The JWT authorizer cannot tell an ID token from an access token (AWS says so); ours can."""
+    user = client.sign_up_and_in()
+
+    reply = client.request("GET", "/v1/account", token=user["id_token"])
+
     assert reply.status_code == 401
     assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.json()["type"].endswith("/unauthorized")
+    assert "www-authenticate" not in reply.headers
+
+
+def test_a_token_without_the_bearer_prefix_is_accepted(client: Client) -> None:
+    # "The identitySource can include only the token, or the token prefixed with Bearer" (AWS).
+    user = client.sign_up_and_in()
+
+    reply = client.request("GET", "/v1/account", headers={"authorization": user["access_token"]})
+
+    assert reply.status_code == 200
 
 
 def test_a_forged_token_with_every_claim_right_is_accepted(client: Client) -> None:

@@ -1,8 +1,13 @@
-"""The local stack itself: docs, routing, CORS, loopback only, clean stop."""
+"""The local stack itself: what API Gateway answers, request ids, access log, docs, CORS,
+loopback only, clean stop."""
 
 import json
+import re
 import signal
 import socket
+import time
+import uuid
+from typing import Any
 
 import pytest
 import requests
@@ -24,11 +29,12 @@ def test_openapi_is_public_and_swagger_ui_is_served(client: Client) -> None:
     assert len(bundle.content) > 100_000
 
 
-def test_unknown_routes_are_404_problems(client: Client) -> None:
+def test_a_request_no_route_matches_is_api_gateways_404(client: Client) -> None:
     reply = client.request("GET", "/v1/nothing-here")
 
     assert reply.status_code == 404
-    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.json() == {"message": "Not Found"}
 
 
 def test_a_body_that_is_not_utf8_is_a_400_problem(client: Client) -> None:
@@ -60,24 +66,127 @@ def _raw(local_stack: LocalProcess, request: bytes) -> tuple[int, dict[str, str]
 
 
 @pytest.mark.parametrize(
-    ("request_bytes", "status"),
+    ("request_bytes", "status", "message"),
     [
-        (b"FOO /v1/notes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
-        (b"TRACE /v1/account HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
-        (b"POST /v1/auth/sign-in HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}", 400),
-        (b"POST /v1/auth/sign-in HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}", 400),
-        (b"GET /v1/account HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n", 431),
+        (b"FOO /v1/notes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404, "Not Found"),
+        (b"TRACE /v1/account HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404, "Not Found"),
+        (b"POST /v1/auth/sign-in HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}", 400, "Bad Request"),
+        (b"POST /v1/auth/sign-in HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}", 400, "Bad Request"),
+        (
+            b"GET /v1/account HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 10300 + b"\r\n\r\n",
+            431,
+            "Request Header Fields Too Large",
+        ),
+        (
+            b"GET /v1/account HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n",
+            431,
+            "Request Header Fields Too Large",
+        ),
+        (
+            b"POST /v1/auth/sign-in HTTP/1.1\r\nHost: x\r\nContent-Length: 10485761\r\n\r\n",
+            413,
+            "Request Entity Too Large",
+        ),
     ],
-    ids=["unknown-method", "trace", "length-not-a-number", "negative-length", "header-too-long"],
+    ids=[
+        "unknown-method",
+        "trace",
+        "length-not-a-number",
+        "negative-length",
+        "head-over-10240-bytes",
+        "header-line-too-long",
+        "body-over-10-mb",
+    ],
 )
-def test_what_http_itself_refuses_is_a_problem_too(
-    local_stack: LocalProcess, request_bytes: bytes, status: int
+def test_what_the_gateway_refuses_itself_has_the_gateways_shape(
+    local_stack: LocalProcess, request_bytes: bytes, status: int, message: str
 ) -> None:
     answer_status, headers, body = _raw(local_stack, request_bytes)
 
     assert answer_status == status
-    assert headers["content-type"] == "application/problem+json"
-    assert json.loads(body)["status"] == status
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"message": message}
+    assert "apigw-requestid" in headers
+
+
+@pytest.mark.parametrize(
+    ("mebibytes", "status", "content_type"),
+    [(5.5, 413, "application/problem+json"), (6.5, 500, "application/json")],
+    ids=["function-refuses-over-5-mib", "lambda-refuses-an-event-over-6-mb"],
+)
+def test_large_bodies_are_refused_by_the_function_or_by_lambda(
+    client: Client, mebibytes: float, status: int, content_type: str
+) -> None:
+    # Given a body under the gateway's 10 MB, larger than the function takes
+    body = b'{"email": "' + b"a" * int(mebibytes * 1024 * 1024) + b'"}'
+
+    # When it is posted
+    reply = client.request("POST", "/v1/auth/sign-in", data=body, headers={"content-type": "application/json"})
+
+    # Then up to Lambda's 6 MB the function answers 413 itself; past it, Lambda refuses the
+    # invocation and API Gateway answers its 500
+    assert reply.status_code == status
+    assert reply.headers["content-type"] == content_type
+    if status == 500:
+        assert reply.json() == {"message": "Internal Server Error"}
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9+/]{15}=")
+
+
+def test_every_answer_carries_an_apigw_requestid(client: Client) -> None:
+    replies = [
+        client.request("GET", "/v1/nothing-here"),  # the gateway: no route
+        client.request("GET", "/v1/account"),  # the gateway: no token
+        client.request("GET", "/v1/openapi.json"),  # a function
+        client.request("GET", "/docs"),  # the local Swagger UI
+        client.request(
+            "OPTIONS", "/v1/account", headers={"origin": "https://app.example", "access-control-request-method": "GET"}
+        ),  # the gateway: CORS preflight
+    ]
+
+    ids = [reply.headers.get("apigw-requestid", "") for reply in replies]
+    assert [reply.status_code for reply in replies] == [404, 401, 200, 200, 204]
+    assert all(_REQUEST_ID.fullmatch(request_id) for request_id in ids), ids
+    assert len(set(ids)) == len(ids)
+
+
+def _logged(local_stack: LocalProcess, needle: str, seconds: float = 10) -> list[dict[str, Any]]:
+    """The JSON lines of the stack's output that contain `needle`, once there is one."""
+    deadline = time.monotonic() + seconds
+    while True:
+        lines = [json.loads(line) for line in list(local_stack.output) if needle in line and line.startswith("{")]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def test_the_request_id_is_the_functions_correlation_id_and_the_access_logs(
+    client: Client, local_stack: LocalProcess
+) -> None:
+    # Given a signed-in user
+    token = client.sign_up_and_in()["access_token"]
+
+    # When a function refuses one of its requests (it logs the refusal)
+    reply = client.request("GET", f"/v1/notes/{uuid.uuid4()}", token=token)
+    request_id = reply.headers["apigw-requestid"]
+
+    # Then the function's log line carries the request id as its correlation id
+    assert reply.status_code == 404
+    lines = _logged(local_stack, request_id)
+    refused = [line for line in lines if line.get("correlation_id") == request_id]
+    assert [line["message"] for line in refused] == ["request refused"]
+    # And the access log line tells the request as an HTTP API access log would, without the token
+    (access,) = [line for line in lines if line.get("requestId") == request_id]
+    assert access["routeKey"] == "GET /v1/notes/{id}"
+    assert (access["httpMethod"], access["path"], access["status"]) == ("GET", reply.request.path_url, 404)
+    assert access["integrationErrorMessage"] is None
+    assert 0 <= access["integrationLatency"] <= access["responseLatency"]
+    assert set(access) == {
+        "requestId", "ip", "requestTime", "httpMethod", "routeKey", "path", "status",
+        "responseLatency", "integrationLatency", "integrationErrorMessage", "userAgent",
+    }  # fmt: skip
+    assert not any(token in line for line in list(local_stack.output))
 
 
 def test_cors_preflight_follows_the_template(client: Client) -> None:
@@ -90,6 +199,7 @@ def test_cors_preflight_follows_the_template(client: Client) -> None:
     assert reply.status_code == 204
     assert reply.headers["access-control-allow-origin"] == "*"
     assert "authorization" in reply.headers["access-control-allow-headers"]
+    assert reply.content == b""
 
 
 def _non_loopback_address() -> str | None:

@@ -47,3 +47,50 @@ def test_routes_and_handlers_come_from_the_template() -> None:
     function = tpl.functions(template)[routes["GET /v1/account"].function]
     assert tpl.handler_module(function) == ("functions.account_get.app", "handler")
     assert function["Runtime"] == "python3.12"  # from Globals
+
+
+def test_parameters_are_converted_by_their_declared_type() -> None:
+    # Given overrides as they come from the environment: text
+    resolver = _resolver(
+        AccessTokenValidityMinutes="5",
+        TombstoneRetentionDays="0.001",
+        LogRetentionDays="14.0",
+        CorsAllowedOrigins="a, b",
+    )
+
+    # Then numbers are numbers (an int unless there is a fraction) and lists are lists
+    assert resolver.parameters["AccessTokenValidityMinutes"] == 5
+    assert isinstance(resolver.parameters["AccessTokenValidityMinutes"], int)
+    assert resolver.parameters["TombstoneRetentionDays"] == 0.001
+    assert resolver.parameters["LogRetentionDays"] == 14
+    assert isinstance(resolver.parameters["LogRetentionDays"], int)
+    assert resolver.parameters["CorsAllowedOrigins"] == ["a", "b"]
+    assert resolver.parameters["Environment"] == "dev"  # the default, still text
+
+
+def test_a_list_of_numbers_is_converted_item_by_item() -> None:
+    spec = {"Type": "List<Number>", "MinValue": 1}
+
+    assert tpl.parameter_value("Ports", spec, "80, 443,8080") == [80, 443, 8080]
+    with pytest.raises(tpl.ParameterError, match="not less than 1"):
+        tpl.parameter_value("Ports", spec, "80,0")
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "message"),
+    [
+        ("AccessTokenValidityMinutes", "five", "Parameter 'AccessTokenValidityMinutes' must be a number."),
+        ("AccessTokenValidityMinutes", "1_000", "Parameter 'AccessTokenValidityMinutes' must be a number."),
+        ("AccessTokenValidityMinutes", "\u0661\u0665", "Parameter 'AccessTokenValidityMinutes' must be a number."),
+        ("AccessTokenValidityMinutes", "4", "Parameter 'AccessTokenValidityMinutes' must be a number not less than 5"),
+        ("UploadUrlTtlSeconds", "901", "Parameter 'UploadUrlTtlSeconds' must be a number not greater than 900"),
+        ("LogRetentionDays", "13", "Parameter 'LogRetentionDays' must be one of AllowedValues"),
+        ("Environment", "staging", "Parameter 'Environment' must be one of AllowedValues"),
+    ],
+)
+def test_values_cloudformation_refuses_are_refused_with_its_message(parameter: str, value: str, message: str) -> None:
+    with pytest.raises(tpl.ParameterError) as refused:
+        _resolver(**{parameter: value})
+
+    assert str(refused.value) == message
+    assert refused.value.parameter == parameter

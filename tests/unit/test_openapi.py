@@ -28,3 +28,20 @@ def test_authorized_operations_require_the_bearer_token_and_public_ones_do_not()
     for operation in OPERATIONS:
         entry = document["paths"][operation.path][operation.method.lower()]
         assert ("security" in entry and entry["security"] == []) == operation.public
+
+
+def test_the_gateways_own_answers_are_documented_beside_the_functions_problems() -> None:
+    document = json.loads(published_document())
+    gateway = {"schema": {"$ref": "#/components/schemas/GatewayError"}}
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    assert document["components"]["schemas"]["GatewayError"]["required"] == ["message"]
+    for operation in OPERATIONS:
+        responses = document["paths"][operation.path][operation.method.lower()]["responses"]
+        # Every route can be throttled by the gateway
+        assert responses["429"]["content"]["application/json"] == gateway
+        # The gateway's authorizer refuses tokens on every authorized route; the function may too
+        if not operation.public:
+            assert responses["401"]["content"] == {"application/json": gateway, "application/problem+json": problem}
+            assert "www-authenticate" in responses["401"]["headers"]
+        elif "401" in responses:
+            assert responses["401"]["content"] == {"application/problem+json": problem}

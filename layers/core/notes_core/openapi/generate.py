@@ -323,6 +323,36 @@ _PROBLEM_SCHEMA = {
 }
 
 
+# What API Gateway answers itself, before any function runs (README: "Answers from the gateway").
+_GATEWAY_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "An answer of API Gateway itself (application/json), not of the API's functions.",
+    "properties": {"message": {"type": "string", "examples": ["Unauthorized", "Too Many Requests"]}},
+    "required": ["message"],
+}
+_WWW_AUTHENTICATE = {
+    "description": "Sent with the gateway's 401: why the JWT authorizer refused the token.",
+    "schema": {"type": "string", "examples": ['Bearer scope="" error="invalid_token" error_description="..."']},
+}
+_DESCRIPTION = (
+    "Sync backend for offline-first notes apps. The API's functions answer errors as RFC 9457 "
+    "application/problem+json. API Gateway answers some requests itself, before any function runs, "
+    'as application/json {"message": "..."}: 401 when its JWT authorizer refuses the token (with a '
+    "www-authenticate header), 429 when a route is throttled, 404 for a path no route matches, 413 "
+    "for a body over 10 MB, 500 when the function cannot be invoked. Tell the two apart by the "
+    "content type. Every answer carries an apigw-requestid header; quote it when reporting a problem."
+)
+
+
+def _error_response(status: int, problem: bool, gateway: bool) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    if gateway:
+        content["application/json"] = {"schema": {"$ref": "#/components/schemas/GatewayError"}}
+    if problem:
+        content["application/problem+json"] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {"description": _STATUS_TEXT[status], "content": content}
+
+
 def _operation_id(operation: Operation) -> str:
     words = operation.path.removeprefix("/v1/").replace("{", "").replace("}", "").replace(".", "_")
     return operation.method.lower() + "_" + words.replace("/", "_").replace("-", "_")
@@ -346,6 +376,7 @@ def build_document() -> dict[str, Any]:
     for name, model in replies.items():
         schemas[name]["required"] = _always_present(model)
     schemas["Problem"] = _PROBLEM_SCHEMA
+    schemas["GatewayError"] = _GATEWAY_ERROR_SCHEMA
     ref_of = dict(zip(ordered, refs, strict=True))
 
     def ref(model: type[msgspec.Struct]) -> dict[str, Any]:
@@ -360,11 +391,11 @@ def build_document() -> dict[str, Any]:
             responses[str(operation.status)]["headers"] = {
                 name: {"schema": {"type": "string"}} for name in operation.reply_headers
             }
-        for status in operation.problems:
-            responses[str(status)] = {
-                "description": _STATUS_TEXT[status],
-                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-            }
+        from_gateway = {429} if operation.public else {401, 429}
+        for status in sorted(set(operation.problems) | from_gateway):
+            responses[str(status)] = _error_response(status, status in operation.problems, status in from_gateway)
+        if not operation.public:
+            responses["401"]["headers"] = {"www-authenticate": _WWW_AUTHENTICATE}
         entry: dict[str, Any] = {
             "operationId": _operation_id(operation),
             "summary": operation.summary,
@@ -395,7 +426,7 @@ def build_document() -> dict[str, Any]:
         "info": {
             "title": "notes-sync",
             "version": "1",
-            "description": "Sync backend for offline-first notes apps. Errors are RFC 9457 application/problem+json.",
+            "description": _DESCRIPTION,
         },
         "servers": [{"url": "/"}],
         "security": [{"cognito": []}],

@@ -1,0 +1,331 @@
+"""Every parameter of template.yaml can be overridden locally, and each value reaches its resource.
+
+One local stack is started with every parameter overridden by its environment variable, each to a
+value unlike its default; each parameter is then checked through what it configures: the resource
+in moto, the front's answers, or the functions' behaviour. The parameters are enumerated from
+template.yaml, so a parameter added without a check here fails its own test.
+"""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import boto3
+import pytest
+import requests
+import rsa
+from botocore.signers import CloudFrontSigner
+
+from local import template as tpl
+from local.stack import environment_name
+from tests.e2e.conftest import Client
+from tests.support.local_process import LocalProcess
+from tests.support.media import PNG, post_upload
+from tests.support.tokens import claims_of
+
+TEMPLATE = tpl.load()
+
+OVERRIDES = {
+    "Environment": "prod",
+    "AccessTokenValidityMinutes": "7",
+    "RefreshTokenValidityDays": "45",
+    "TombstoneRetentionDays": "1.5",
+    "UploadUrlTtlSeconds": "123",
+    "CdnKeyGroupId": "KGLOCALTEST",
+    "CdnKeyPairId": "K2LOCALTESTPAIR",
+    "CdnPrivateKeyParameterName": "notes-sync-test-cdn-private-key",
+    "LogLevel": "WARNING",
+    "LogRetentionDays": "14",
+    "CorsAllowedOrigins": "https://one.example,https://two.example",
+    "ThrottlingRateLimit": "0.05",  # a token every 20 s
+    "ThrottlingBurstLimit": "5",
+    "SesSourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+    "SesFromAddress": "notes-sync <no-reply@example.com>",
+    "AlarmEmail": "alarms@example.com",
+}
+
+
+def _only(items: list[Any]) -> Any:
+    (item,) = items
+    return item
+
+
+class Stack:
+    """The local stack started with OVERRIDES, a client of its front, and clients of its moto."""
+
+    def __init__(self) -> None:
+        self.process = LocalProcess({environment_name(name): value for name, value in OVERRIDES.items()})
+        try:
+            self.client = Client(self.process.base_url, requests.Session())
+            self.cdn_key = rsa.newkeys(1024)
+            # The functions read the CDN key on first use, so it can be put after the start.
+            self.aws("ssm").put_parameter(
+                Name=OVERRIDES["CdnPrivateKeyParameterName"],
+                Value=self.cdn_key[1].save_pkcs1().decode(),
+                Type="SecureString",
+            )
+            self.user = self.client.sign_up_and_in()
+            self.user_id = claims_of(self.user["access_token"])["sub"]
+        except BaseException:
+            self.process.stop()
+            raise
+
+    def aws(self, service: str) -> Any:
+        endpoint = f"http://127.0.0.1:{self.process.moto_port}"
+        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")  # type: ignore[call-overload]
+
+    def authorized(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.client.request(method, path, token=self.user["access_token"], **kwargs)
+
+    @cached_property
+    def photo_link(self) -> str:
+        """The user's profile photo link, once the media worker has accepted an uploaded photo."""
+        reply = self.authorized("POST", "/v1/account/photo", json={"content_type": "image/png", "size": len(PNG)})
+        assert post_upload(reply.json()["upload"], PNG) == 204
+        dynamodb = self.aws("dynamodb")
+        table = _only(dynamodb.list_tables()["TableNames"])
+
+        def accepted() -> bool:  # watched in the table: the API's routes are throttled in this stack
+            items = dynamodb.query(
+                TableName=table,
+                KeyConditionExpression="user_id = :sub",
+                ExpressionAttributeValues={":sub": {"S": self.user_id}},
+            )["Items"]
+            return any("photo" in item for item in items)
+
+        deadline = time.monotonic() + 15
+        while not accepted() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        link: str = self.authorized("GET", "/v1/account").json()["photo_url"]
+        return link
+
+    @cached_property
+    def throttled_statuses(self) -> tuple[list[int], list[int], requests.Response]:
+        """Seven requests in a row to one route, one more after a pause, and the answer to a last one."""
+
+        def statuses(count: int) -> list[int]:
+            return [self.client.request("GET", "/v1/openapi.json").status_code for _ in range(count)]
+
+        burst = statuses(7)
+        time.sleep(0.2)
+        return burst, statuses(1), self.client.request("GET", "/v1/openapi.json")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    started = Stack()
+    yield started
+    started.process.stop()
+
+
+# ---------------------------------------------------------------- one check per parameter
+def _environment(stack: Stack) -> None:
+    # IsProd: the user pool and the table are protected from deletion
+    pool = _only(stack.aws("cognito-idp").list_user_pools(MaxResults=10)["UserPools"])
+    table = _only(stack.aws("dynamodb").list_tables()["TableNames"])
+    described_pool = stack.aws("cognito-idp").describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+    assert described_pool["DeletionProtection"] == "ACTIVE"
+    assert stack.aws("dynamodb").describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is True
+
+
+def _app_client(stack: Stack) -> dict[str, Any]:
+    idp = stack.aws("cognito-idp")
+    pool = _only(idp.list_user_pools(MaxResults=10)["UserPools"])
+    client = _only(idp.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"])
+    described: dict[str, Any] = idp.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=client["ClientId"])[
+        "UserPoolClient"
+    ]
+    return described
+
+
+def _access_token_validity(stack: Stack) -> None:
+    client = _app_client(stack)
+    assert (client["AccessTokenValidity"], client["IdTokenValidity"]) == (7, 7)
+    # and the tokens a sign-in gets last 7 minutes
+    access, identity = claims_of(stack.user["access_token"]), claims_of(stack.user["id_token"])
+    assert stack.user["expires_in"] == access["exp"] - access["iat"] == identity["exp"] - identity["iat"] == 420
+
+
+def _refresh_token_validity(stack: Stack) -> None:
+    client = _app_client(stack)
+    assert (client["RefreshTokenValidity"], client["TokenValidityUnits"]["RefreshToken"]) == (45, "days")
+
+
+def _tombstone_retention(stack: Stack) -> None:
+    # A cursor (white box: {"s": sequence, "t": complete since}) 2 days old is past 1.5 days of
+    # tombstones; one a day old is not (with the default 90 days, both are).
+    def pull(age_days: float) -> int:
+        fields = {"s": 0, "t": int(time.time() - age_days * 86400)}
+        cursor = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+        return stack.authorized("GET", "/v1/sync", params={"cursor": cursor}).status_code
+
+    assert (pull(2), pull(1)) == (410, 200)
+
+
+def _upload_url_ttl(stack: Stack) -> None:
+    before = int(time.time())
+    reply = stack.authorized("POST", "/v1/account/photo", json={"content_type": "image/png", "size": len(PNG)})
+    after = int(time.time())
+
+    expires_at = datetime.fromisoformat(reply.json()["expires_at"]).timestamp()
+    assert before + 123 <= expires_at <= after + 123
+
+
+def _photo_link(stack: Stack) -> tuple[str, dict[str, str]]:
+    return stack.photo_link, dict(parse_qsl(urlsplit(stack.photo_link).query))
+
+
+def _cdn_key_group(stack: Stack) -> None:
+    # The distribution trusts the key group, and download links are CloudFront links
+    cloudfront = stack.aws("cloudfront")
+    distribution = _only(cloudfront.list_distributions()["DistributionList"]["Items"])
+    config = cloudfront.get_distribution_config(Id=distribution["Id"])["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["TrustedKeyGroups"]["Items"] == ["KGLOCALTEST"]
+    link, _ = _photo_link(stack)
+    assert link.startswith(f"https://{distribution['DomainName']}/photos/{stack.user_id}/profile?")
+
+
+def _cdn_key_pair(stack: Stack) -> None:
+    _, query = _photo_link(stack)
+    assert query["Key-Pair-Id"] == "K2LOCALTESTPAIR"
+
+
+def _cdn_private_key_parameter(stack: Stack) -> None:
+    # The link is signed with the key the stack reads from that SSM parameter (RSA-SHA1 over
+    # CloudFront's canned policy)
+    link, query = _photo_link(stack)
+    resource = link.split("?", 1)[0]
+    policy = CloudFrontSigner(query["Key-Pair-Id"], lambda message: b"").build_policy(
+        resource, datetime.fromtimestamp(int(query["Expires"]), UTC)
+    )
+    signature = base64.b64decode(query["Signature"].replace("-", "+").replace("_", "=").replace("~", "/"))
+    assert rsa.verify(policy.encode(), signature, stack.cdn_key[0]) == "SHA-1"
+
+
+def _log_level(stack: Stack) -> None:
+    # A refusal, which a function logs at INFO (the default level), is not logged at WARNING
+    reply = stack.authorized("GET", f"/v1/notes/{uuid.uuid4()}")
+    request_id = reply.headers["apigw-requestid"]
+    deadline = time.monotonic() + 10
+    while not any(request_id in line for line in list(stack.process.output)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the access log line comes after the function's own lines
+
+    mentions = [json.loads(line) for line in list(stack.process.output) if request_id in line]
+    assert reply.status_code == 404
+    assert [line.get("requestId") for line in mentions] == [request_id]  # the access log line only
+
+
+def _log_retention(stack: Stack) -> None:
+    groups = stack.aws("logs").describe_log_groups()["logGroups"]
+    declared = [resource for resource in TEMPLATE["Resources"].values() if resource["Type"] == "AWS::Logs::LogGroup"]
+    assert len(groups) == len(declared) > 0
+    assert {group["retentionInDays"] for group in groups} == {14}
+
+
+def _cors_origins(stack: Stack) -> None:
+    def allowed(origin: str) -> str | None:
+        preflight = {"origin": origin, "access-control-request-method": "GET"}
+        return stack.client.request("OPTIONS", "/v1/account", headers=preflight).headers.get(
+            "access-control-allow-origin"
+        )
+
+    assert (allowed("https://two.example"), allowed("https://three.example")) == ("https://two.example", None)
+
+
+def _throttling_burst(stack: Stack) -> None:
+    burst, _, throttled = stack.throttled_statuses
+    assert burst == [200] * 5 + [429] * 2
+    assert throttled.headers["content-type"] == "application/json"
+    assert throttled.json() == {"message": "Too Many Requests"}
+
+
+def _throttling_rate(stack: Stack) -> None:
+    # A token every 20 s: none comes back in the pause (the default 100 a second returns 20)
+    _, after_a_pause, _ = stack.throttled_statuses
+    assert after_a_pause == [429]
+
+
+def _ses_sending(stack: Stack) -> None:
+    # SendsEmailThroughSes: the user pool sends its email through that SES identity, from that address
+    pool = _only(stack.aws("cognito-idp").list_user_pools(MaxResults=10)["UserPools"])
+    described = stack.aws("cognito-idp").describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+    assert described["EmailConfiguration"] == {
+        "EmailSendingAccount": "DEVELOPER",
+        "SourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+        "From": "notes-sync <no-reply@example.com>",
+    }
+
+
+def _alarm_email(stack: Stack) -> None:
+    sns, cloudwatch = stack.aws("sns"), stack.aws("cloudwatch")
+    subscription = _only(sns.list_subscriptions()["Subscriptions"])
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("email", "alarms@example.com")
+    actions = {tuple(alarm["AlarmActions"]) for alarm in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert actions == {(subscription["TopicArn"],)}
+
+
+CHECKS: dict[str, Callable[[Stack], None]] = {
+    "Environment": _environment,
+    "AccessTokenValidityMinutes": _access_token_validity,
+    "RefreshTokenValidityDays": _refresh_token_validity,
+    "TombstoneRetentionDays": _tombstone_retention,
+    "UploadUrlTtlSeconds": _upload_url_ttl,
+    "CdnKeyGroupId": _cdn_key_group,
+    "CdnKeyPairId": _cdn_key_pair,
+    "CdnPrivateKeyParameterName": _cdn_private_key_parameter,
+    "LogLevel": _log_level,
+    "LogRetentionDays": _log_retention,
+    "CorsAllowedOrigins": _cors_origins,
+    "ThrottlingRateLimit": _throttling_rate,
+    "ThrottlingBurstLimit": _throttling_burst,
+    "SesSourceArn": _ses_sending,
+    "SesFromAddress": _ses_sending,
+    "AlarmEmail": _alarm_email,
+}
+
+
+@pytest.mark.parametrize("parameter", list(TEMPLATE["Parameters"]))
+def test_the_overridden_parameter_reaches_its_resource(stack: Stack, parameter: str) -> None:
+    # Given the stack started with every parameter overridden, this one to a value unlike its default
+    assert parameter in OVERRIDES, f"{parameter}: give it a value unlike its default in OVERRIDES"
+    assert parameter in CHECKS, f"{parameter}: check in CHECKS that its value reaches what it configures"
+    spec = TEMPLATE["Parameters"][parameter]
+    assert tpl.parameter_value(parameter, spec, OVERRIDES[parameter]) != tpl.parameter_value(
+        parameter, spec, spec.get("Default")
+    )
+
+    # Then what it configures shows the overriding value
+    CHECKS[parameter](stack)
+
+
+def test_a_value_cloudformation_would_refuse_stops_the_start_with_its_message() -> None:
+    # Given an access token validity under the template's MinValue
+    environment = {**os.environ, "ACCESS_TOKEN_VALIDITY_MINUTES": "4", "PORT": "0", "MOTO_PORT": "0"}
+
+    # When the local stack starts
+    finished = subprocess.run(
+        [sys.executable, "-m", "local"],
+        cwd=tpl.ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    # Then it stops before serving anything, with CloudFormation's message and no traceback
+    assert finished.returncode == 2
+    assert finished.stdout == ""
+    assert finished.stderr == (
+        "python -m local: Parameter 'AccessTokenValidityMinutes' must be a number not less than 5"
+        " (ACCESS_TOKEN_VALIDITY_MINUTES=4)\n"
+    )

@@ -1,0 +1,45 @@
+"""local.provision: template resources created in moto as CloudFormation would create them."""
+
+from local.provision import provision
+from local.stack import LocalStack
+
+
+def test_a_resource_whose_condition_is_false_is_not_created(stack: LocalStack) -> None:
+    # Given a template with a queue under a false condition and one under none
+    template = {
+        "Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+        "Resources": {
+            "Skipped": {"Type": "AWS::SQS::Queue", "Condition": "Never", "Properties": {}},
+            "Created": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        },
+    }
+
+    # When it is provisioned
+    provisioned = provision(
+        stack.session, endpoint_url=stack.moto.endpoint_url, stack_name="conditions", template=template
+    )
+
+    # Then only the unconditional queue exists, and nothing answers for the skipped one
+    queues = stack.client("sqs").list_queues(QueueNamePrefix="conditions-")["QueueUrls"]
+    assert [url.rsplit("/", 1)[-1] for url in queues] == ["conditions-created"]
+    assert "Skipped" not in provisioned.resolver.refs
+
+
+def test_log_groups_alarms_and_the_alarm_topic_come_from_the_template(stack: LocalStack) -> None:
+    # Given the stack provisioned from template.yaml (default parameters: no alarm email)
+    template = stack.provisioned.template
+    of_type = {
+        kind: [logical_id for logical_id, resource in template["Resources"].items() if resource["Type"] == kind]
+        for kind in ("AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm")
+    }
+
+    # Then every log group keeps its logs as long as the template says
+    groups = {group["logGroupName"]: group for group in stack.client("logs").describe_log_groups()["logGroups"]}
+    for logical_id in of_type["AWS::Logs::LogGroup"]:
+        assert groups[stack.ref(logical_id)]["retentionInDays"] == stack.ref("LogRetentionDays")
+    # And every alarm exists with its actions pointing at the alarm topic, which has no subscriber
+    names = [stack.ref(logical_id) for logical_id in of_type["AWS::CloudWatch::Alarm"]]
+    alarms = stack.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    assert len(alarms) == len(names) > 0
+    assert {tuple(alarm["AlarmActions"]) for alarm in alarms} == {(stack.ref("AlarmTopic"),)}
+    assert stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.ref("AlarmTopic"))["Subscriptions"] == []
