@@ -10,7 +10,6 @@ sent before the reservation is made, then removes it and deletes any object that
 
 import time
 import uuid
-from datetime import UTC, datetime
 
 from notes_core import cdn, changes, errors, queues, storage, table
 from notes_core.caller import Caller
@@ -38,10 +37,6 @@ def _check_declared(request: UploadRequest) -> None:
         raise errors.UnsupportedMediaType(f"Images must be one of {', '.join(MEDIA_TYPES)}.")
     if request.size > MAX_MEDIA_BYTES:
         raise errors.PayloadTooLarge(f"Images may be at most {MAX_MEDIA_BYTES} bytes.")
-
-
-def _rfc3339(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
 def request_upload(caller: Caller, note_id: str, request: MediaUploadRequest) -> tuple[UploadReply, bool]:
@@ -85,7 +80,7 @@ def request_upload(caller: Caller, note_id: str, request: MediaUploadRequest) ->
         media_id=media_id,
         status="pending",
         upload=PresignedPost(url=upload.url, fields=upload.fields),
-        expires_at=_rfc3339(now + _settings.upload_url_ttl_seconds),
+        expires_at=upload.expires_at,
     ), created
 
 
@@ -130,4 +125,4 @@ def request_photo_upload(caller: Caller, request: UploadRequest) -> PhotoUploadR
     upload = storage.presigned_upload(
         photo_key(caller.user_id), request.content_type, request.size, _settings.upload_url_ttl_seconds
     )
-    return PhotoUploadReply(upload=PresignedPost(url=upload.url, fields=upload.fields), expires_at=_rfc3339(expires))
+    return PhotoUploadReply(upload=PresignedPost(url=upload.url, fields=upload.fields), expires_at=upload.expires_at)

@@ -3,6 +3,8 @@
 Keys: media/{user}/{note}/{media} for note images, photos/{user}/profile for profile photos.
 """
 
+import base64
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -29,10 +31,12 @@ def _s3() -> "S3Client":
 
 @dataclass(frozen=True)
 class Upload:
-    """A presigned POST: the client posts a multipart form with `fields` and then the file."""
+    """A presigned POST: the client posts a multipart form with `fields` and then the file, until
+    `expires_at` (RFC 3339, the policy's own expiration)."""
 
     url: str
     fields: dict[str, str]
+    expires_at: str
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ def presigned_upload(key: str, content_type: str, max_size: int, expires_in: int
         Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_size]],
         ExpiresIn=expires_in,
     )
-    return Upload(url=post["url"], fields=dict(post["fields"]))
+    policy = json.loads(base64.b64decode(post["fields"]["policy"]))
+    return Upload(url=post["url"], fields=dict(post["fields"]), expires_at=policy["expiration"])
 
 
 def download_url(key: str, expires_in: int) -> str:
