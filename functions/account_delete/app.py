@@ -1,12 +1,11 @@
 """DELETE /v1/account: delete the caller's account, notes and media (delete-account state machine)."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import account
-from notes_core.http import Response, api_handler, caller, respond
+from notes_core.http import HttpRequest, Response, api_handler, caller, respond
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     return respond(202, account.delete_account(caller(event)))

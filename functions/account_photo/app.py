@@ -1,13 +1,12 @@
 """POST /v1/account/photo: a presigned POST to upload the profile photo."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import media
-from notes_core.http import Response, api_handler, caller, json_body, respond
+from notes_core.http import HttpRequest, Response, api_handler, caller, json_body, respond
 from notes_core.models.media import UploadRequest
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     return respond(201, media.request_photo_upload(caller(event), json_body(event, UploadRequest)))

@@ -1,14 +1,13 @@
 """POST /v1/auth/confirm: confirm a sign-up with the emailed code."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import auth
-from notes_core.http import Response, api_handler, json_body, respond
+from notes_core.http import HttpRequest, Response, api_handler, json_body, respond
 from notes_core.models.auth import ConfirmSignUpRequest
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     auth.confirm_sign_up(json_body(event, ConfirmSignUpRequest))
     return respond(204)

@@ -1,13 +1,12 @@
 """DELETE /v1/notes/{id}/media/{media_id}: the image leaves the note now, its object soon after."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import media
-from notes_core.http import Response, api_handler, caller, path_id, respond
+from notes_core.http import HttpRequest, Response, api_handler, caller, path_id, respond
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     media.delete_media(caller(event), path_id(event), path_id(event, "media_id"))
     return respond(202)

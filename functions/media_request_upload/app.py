@@ -1,15 +1,14 @@
 """POST /v1/notes/{id}/media: reserve an image slot and get a presigned POST to upload it to S3."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import media
-from notes_core.http import Response, api_handler, caller, json_body, path_id, respond
+from notes_core.http import HttpRequest, Response, api_handler, caller, json_body, path_id, respond
 from notes_core.models.media import MediaUploadRequest
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     user = caller(event)
     slot, created = media.request_upload(user, path_id(event), json_body(event, MediaUploadRequest))
     return respond(201 if created else 200, slot)

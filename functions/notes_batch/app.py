@@ -1,14 +1,13 @@
 """POST /v1/notes/batch: up to 25 creates, updates and deletes, with a result per item."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import notes
-from notes_core.http import Response, api_handler, caller, json_body, json_body_keys, respond
+from notes_core.http import HttpRequest, Response, api_handler, caller, json_body, json_body_keys, respond
 from notes_core.models.notes import BatchRequest
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     user = caller(event)
     return respond(200, notes.batch(user, json_body(event, BatchRequest), json_body_keys(event)))

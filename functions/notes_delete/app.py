@@ -1,13 +1,12 @@
 """DELETE /v1/notes/{id}: turn the note into a tombstone (If-Match optional)."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import notes
-from notes_core.http import Response, api_handler, caller, etag, if_match, path_id, respond
+from notes_core.http import HttpRequest, Response, api_handler, caller, etag, if_match, path_id, respond
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     tombstone = notes.delete_note(caller(event), path_id(event), if_match(event))
     return respond(202, tombstone, etag(tombstone.version))

@@ -1,13 +1,12 @@
 """GET /v1/notes/{id}: one note, with its version as ETag."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import notes
-from notes_core.http import Response, api_handler, caller, etag, path_id, respond
+from notes_core.http import HttpRequest, Response, api_handler, caller, etag, path_id, respond
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     note = notes.get_note(caller(event), path_id(event))
     return respond(200, note, etag(note.version))

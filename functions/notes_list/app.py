@@ -1,13 +1,12 @@
 """GET /v1/notes: the caller's live notes, most recently changed first, a page at a time."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import notes
-from notes_core.http import Response, api_handler, caller, query_int, query_text, respond
+from notes_core.http import HttpRequest, Response, api_handler, caller, query_int, query_text, respond
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     limit = query_int(event, "limit", default=50, minimum=1, maximum=100)
     return respond(200, notes.list_notes(caller(event), limit, query_text(event, "cursor")))

@@ -1,13 +1,12 @@
 """GET /v1/sync: notes and tombstones changed after the cursor, in commit order."""
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import sync
-from notes_core.http import Response, api_handler, caller, query_int, query_text, respond
+from notes_core.http import HttpRequest, Response, api_handler, caller, query_int, query_text, respond
 
 
 @api_handler
-def handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> Response:
+def handler(event: HttpRequest, context: LambdaContext) -> Response:
     limit = query_int(event, "limit", default=200, minimum=1, maximum=500)
     return respond(200, sync.pull(caller(event), query_text(event, "cursor"), limit))

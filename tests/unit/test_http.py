@@ -6,12 +6,11 @@ from operator import attrgetter
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
 
 from local.lambda_context import LambdaContext
 from notes_core import errors
-from notes_core.http import PROBLEMS, caller, json_body, problem_for, problem_responses, respond
+from notes_core.http import PROBLEMS, HttpRequest, caller, json_body, problem_for, problem_responses, respond
 from notes_core.models.auth import SignInRequest
 from tests.support.events import fixture
 
@@ -23,7 +22,7 @@ def _event(body: str | bytes | None = None, headers: dict[str, str] | None = Non
         data = body if isinstance(body, bytes) else body.encode()
         event["body"] = base64.b64encode(data).decode() if base64_body else data.decode()
         event["isBase64Encoded"] = base64_body
-    return APIGatewayProxyEventV2(event)
+    return HttpRequest(event)
 
 
 def _all_domain_errors(cls: type[errors.DomainError] = errors.DomainError) -> set[type[errors.DomainError]]:
@@ -113,7 +112,7 @@ def test_json_body_accepts_json_with_a_charset() -> None:
 
 
 def test_caller_comes_from_the_access_token_claims() -> None:
-    found = caller(APIGatewayProxyEventV2(fixture("account_get")))
+    found = caller(HttpRequest(fixture("account_get")))
 
     assert found.user_id == "5f3c2a8e-1d2b-4c6e-9a7f-0b1c2d3e4f50"
     assert found.issued_at == 1764067200
@@ -126,7 +125,7 @@ def test_caller_refuses_anything_but_an_access_token(claims: dict[str, str]) -> 
     event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
 
     with pytest.raises(errors.NotAuthenticated):
-        caller(APIGatewayProxyEventV2(event))
+        caller(HttpRequest(event))
 
 
 def test_respond_without_body_has_no_content_type() -> None:
@@ -134,10 +133,10 @@ def test_respond_without_body_has_no_content_type() -> None:
 
 
 def test_problem_responses_turn_unexpected_errors_into_a_bare_500() -> None:
-    def broken(event: APIGatewayProxyEventV2, context: PowertoolsLambdaContext) -> dict[str, Any]:
+    def broken(event: HttpRequest, context: PowertoolsLambdaContext) -> dict[str, Any]:
         raise RuntimeError("secret internals")
 
-    response = problem_responses(broken)(APIGatewayProxyEventV2(fixture("account_get")), LambdaContext())
+    response = problem_responses(broken)(HttpRequest(fixture("account_get")), LambdaContext())
 
     assert response["statusCode"] == 500
     assert "secret internals" not in response["body"]
