@@ -29,13 +29,17 @@ Nine fidelity fixes, one for memory and one for the log are applied to moto in t
   10,000-note benchmark) grew by gigabytes;
 - DynamoDB queries read one partition and transactions back up only the items they touch, as on
   AWS (local.moto_dynamodb), so requests do not slow down as the table grows;
-- the ASL executor no longer logs, as an error, each missing path an IsPresent choice asks about.
+- the ASL executor no longer logs, as an error, each missing path an IsPresent choice asks about;
+- moto's Batch backend is imported when something uses it, not when the ASL executor reads one
+  enum from it: with it came EC2's models, a second of the local stack's start-up.
 """
 
 import base64
+import importlib.util
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from typing import Any
@@ -266,12 +270,34 @@ def _new_untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
     return object.__new__(cls)
 
 
+def _defer_batch_backend() -> None:
+    """Put moto.batch in sys.modules without running its __init__ (which imports its models, and
+    with them EC2's: about a second). The ASL executor's Batch integration imports only an enum
+    from moto.batch.utils; the package's own members are loaded on first use."""
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    assert spec is not None
+    assert spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def load_on_first_use(name: str) -> Any:
+        del vars(package)["__getattr__"]
+        loader.exec_module(package)
+        return getattr(package, name)
+
+    vars(package)["__getattr__"] = load_on_first_use  # PEP 562: asked for what the package lacks
+    sys.modules["moto.batch"] = package
+
+
 _configured = threading.Lock()
 
 
 def configure_moto() -> None:
     """Apply this module's fidelity fixes to moto in the current process (once)."""
     if _configured.acquire(blocking=False):
+        _defer_batch_backend()
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["cognitoidentityprovider"] = "cognito-idp"
         _honour_token_validity()
