@@ -12,12 +12,15 @@ SAM_ENV := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 PYTEST := $(PY) -m pytest
 SOAK_EXAMPLES ?= 2000
 
-.PHONY: run test lint unit integration property e2e template soak bench openapi build clean
+.PHONY: help run test lint unit integration property e2e template soak bench openapi invoke build deploy clean
 
-run: $(VENV)/.installed
+help:  ## list the targets
+	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9]+):.*## (.*)/  make \1\t\2/' | expand -t 24
+
+run: $(VENV)/.installed  ## serve the local stack on 127.0.0.1: the API on PORT (3000), moto on MOTO_PORT (5000)
 	$(PY) -m local
 
-test: lint unit integration property e2e template
+test: lint unit integration property e2e template  ## lint and run every test tier
 
 $(VENV)/.installed: requirements/dev.txt layers/core/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (set PYTHON312=/path/to/python3.12)"; exit 1; }
@@ -35,45 +38,53 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/sam.txt
 	touch $@
 
-lint: $(VENV)/.installed node_modules/.installed
+lint: $(VENV)/.installed node_modules/.installed  ## ruff, mypy, asl-validator, the OpenAPI document being current
 	node_modules/.bin/asl-validator $(foreach f,$(wildcard statemachines/*.asl.json),--json-path $(f))
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	cd layers/core && ../../$(PY) -m notes_core.openapi.generate --check || { echo "openapi.json is stale: run make openapi"; exit 1; }
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed  ## the tests that need no AWS
 	$(PYTEST) tests/unit
 
-integration: $(VENV)/.installed
+integration: $(VENV)/.installed  ## every handler in-process against moto
 	$(PYTEST) tests/integration
 
-property: $(VENV)/.installed
+property: $(VENV)/.installed  ## devices editing offline and syncing, 200 examples
 	$(PYTEST) tests/property
 
-e2e: $(VENV)/.installed
+e2e: $(VENV)/.installed  ## the local stack over HTTP
 	$(PYTEST) tests/e2e
 
 # cfn-lint, sam validate --lint, sam build (no container) and the template's own tests.
-template: $(VENV)/.installed $(SAM_VENV)/.installed
+template: $(VENV)/.installed $(SAM_VENV)/.installed  ## cfn-lint, sam validate --lint, sam build, the template's tests
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM_ENV) $(SAM) validate --lint --region us-east-1
 	$(SAM_ENV) $(SAM) build --build-dir .aws-sam/build
 	$(PYTEST) tests/template
 
-soak: $(VENV)/.installed
+soak: $(VENV)/.installed  ## the property tier at SOAK_EXAMPLES (2000) examples
 	NOTES_SYNC_EXAMPLES=$(SOAK_EXAMPLES) $(PYTEST) tests/property
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed  ## the benchmarks: figures to bench/results/
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.sync_cost
 	$(PY) -m bench.deletion
 
-openapi: $(VENV)/.installed
+openapi: $(VENV)/.installed  ## regenerate the OpenAPI document
 	cd layers/core && ../../$(PY) -m notes_core.openapi.generate
 
-build: $(SAM_VENV)/.installed
+# One function with an event, as `sam local invoke FUNCTION -e EVENT` would run it, without Docker.
+invoke: $(VENV)/.installed  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one function locally
+	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=NotesCreateFunction [EVENT=events/notes_create.json]"; exit 2; }
+	$(PY) -m local.invoke $(FUNCTION) $(EVENT)
+
+build: $(SAM_VENV)/.installed  ## sam build (no container: the layer is built for arm64 from wheels)
 	$(SAM_ENV) $(SAM) build
 
-clean:
+deploy: build  ## sam deploy [CONFIG_ENV=prod] (dev by default; samconfig.toml)
+	$(SAM_ENV) $(SAM) deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
+
+clean:  ## remove build output and caches
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
