@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -39,6 +39,9 @@ OVERRIDES = {
     "AccessTokenValidityMinutes": "7",
     "RefreshTokenValidityDays": "45",
     "TombstoneRetentionDays": "1.5",
+    "TrashRetentionDays": "2",
+    "RevisionRetentionDays": "3",
+    "RevisionsPerNote": "4",
     "UploadUrlTtlSeconds": "123",
     "CdnKeyGroupId": "KGLOCALTEST",
     "CdnKeyPairId": "K2LOCALTESTPAIR",
@@ -171,6 +174,44 @@ def _tombstone_retention(stack: Stack) -> None:
     assert (pull(2), pull(1)) == (410, 200)
 
 
+def _items(stack: Stack, id_prefix: str) -> list[dict[str, Any]]:
+    table = _only(stack.aws("dynamodb").list_tables()["TableNames"])
+    items: list[dict[str, Any]] = stack.aws("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="user_id = :sub AND begins_with(id, :prefix)",
+        ExpressionAttributeValues={":sub": {"S": stack.user_id}, ":prefix": {"S": id_prefix}},
+    )["Items"]
+    return items
+
+
+def _trash_retention(stack: Stack) -> None:
+    # A note created in the trash (one push: the routes are throttled here) may be purged 2 days on
+    note_id = str(uuid.uuid4())
+    change = {"op": "upsert", "id": note_id, "base_version": None, "title": "t", "content": "c", "trashed": True}
+    note = stack.authorized("POST", "/v1/sync", json={"changes": [change]}).json()["results"][0]["note"]
+    (item,) = (item for item in _items(stack, note_id) if item["id"]["S"] == note_id)
+    trashed_at = datetime.fromisoformat(note["trashed_at"])
+    assert datetime.fromisoformat(item["purge_after"]["S"]) - trashed_at == timedelta(days=2)
+
+
+def _revision_retention(stack: Stack) -> None:
+    # A revision (a note's first version's) expires 3 days on
+    note_id = stack.authorized("POST", "/v1/notes", json={"title": "t", "content": "c"}).json()["id"]
+    (revision,) = _items(stack, f"{note_id}#rev#")
+    assert abs(int(revision["expires_at"]["N"]) - (time.time() + 3 * 86400)) < 60
+
+
+def _revisions_per_note(stack: Stack) -> None:
+    # A note edited four times (versions 1 to 5) keeps 4 revisions: version 5's slot was version 1's
+    note_id = stack.authorized("POST", "/v1/notes", json={"title": "t", "content": "v1"}).json()["id"]
+    for version in range(1, 5):
+        edit = {"content": f"v{version + 1}"}
+        assert stack.authorized("PATCH", f"/v1/notes/{note_id}", json=edit, headers={"if-match": f'"{version}"'}).ok
+    listed = stack.authorized("GET", f"/v1/notes/{note_id}/revisions").json()["revisions"]
+    assert [revision["version"] for revision in listed] == [5, 4, 3, 2]
+    assert stack.authorized("GET", f"/v1/notes/{note_id}/revisions/1").status_code == 404
+
+
 def _upload_url_ttl(stack: Stack) -> None:
     before = int(time.time())
     reply = stack.authorized("POST", "/v1/account/photo", json={"content_type": "image/png", "size": len(PNG)})
@@ -278,6 +319,9 @@ CHECKS: dict[str, Callable[[Stack], None]] = {
     "AccessTokenValidityMinutes": _access_token_validity,
     "RefreshTokenValidityDays": _refresh_token_validity,
     "TombstoneRetentionDays": _tombstone_retention,
+    "TrashRetentionDays": _trash_retention,
+    "RevisionRetentionDays": _revision_retention,
+    "RevisionsPerNote": _revisions_per_note,
     "UploadUrlTtlSeconds": _upload_url_ttl,
     "CdnKeyGroupId": _cdn_key_group,
     "CdnKeyPairId": _cdn_key_pair,

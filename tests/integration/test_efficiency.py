@@ -64,17 +64,25 @@ def test_a_write_is_at_most_one_read_and_one_transaction(api: Api, user: User, r
     assert dict(calls.operations) == {"BatchGetItem": 1, "TransactWriteItems": 1}
 
 
-def test_a_push_of_99_changes_is_one_batch_read_and_one_transaction(api: Api, user: User) -> None:
+@pytest.mark.parametrize(("count", "transactions"), [(49, 1), (50, 2)])
+def test_a_push_of_up_to_49_text_changes_is_one_batch_read_and_one_transaction(
+    api: Api, user: User, count: int, transactions: int
+) -> None:
+    # Given creates and edits of text, each of which keeps a revision in the same transaction
+    # (a note and its revision are two of a transaction's 100 items, the counter the last)
     existing = [_create(api, user) for _ in range(9)]
     changes: list[dict[str, Any]] = [
-        {"op": "upsert", "id": str(uuid.uuid4()), "base_version": None, "title": "t", "content": "c"} for _ in range(90)
+        {"op": "upsert", "id": str(uuid.uuid4()), "base_version": None, "title": "t", "content": "c"}
+        for _ in range(count - len(existing))
     ]
     changes += [{"op": "upsert", "id": note["id"], "base_version": 1, "content": "edited"} for note in existing]
 
+    # When they are pushed at once
     status, calls = _counted(api, "sync_push", user, body={"changes": changes})
 
+    # Then 49 fit one read and one transaction; 50 take a second transaction
     assert status == 200
-    assert dict(calls.operations) == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert dict(calls.operations) == {"BatchGetItem": 1, "TransactWriteItems": transactions}
 
 
 def test_a_pull_page_is_one_query(api: Api, user: User) -> None:

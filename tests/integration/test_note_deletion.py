@@ -115,15 +115,44 @@ def test_deletions_by_batch_and_push_are_cleaned_up_too(api: Api, workers: Worke
     assert _objects(api, f"media/{user.user_id}/{note['id']}/") == []
 
 
-def test_a_note_without_images_needs_no_cleanup(api: Api, user: User) -> None:
+def test_a_note_without_images_has_only_its_revisions_cleaned_up(api: Api, workers: Workers, user: User) -> None:
+    # Given a note edited twice (three revisions) and no image, deleted
     note = api.call("notes_create", user, body={"title": "t", "content": "c"}).body
+    for version in (1, 2):
+        api.call(
+            "notes_update",
+            user,
+            note_id=note["id"],
+            body={"content": f"c{version}"},
+            headers={"if-match": f'"{version}"'},
+        )
+    assert len(_revision_items(api, user, note["id"])) == 3
     api.call("notes_delete", user, note_id=note["id"], headers={"if-match": None})
     sfn = api.stack.client("stepfunctions")
 
-    execution = wait_for(sfn, api.stack.ref("DeleteNoteStateMachine"), _execution_name(user, note["id"], 2))
+    # When its delete-note execution runs and the cleanup worker has its message
+    execution = wait_for(sfn, api.stack.ref("DeleteNoteStateMachine"), _execution_name(user, note["id"], 4))
+    workers.drain()
 
+    # Then it only sent the revisions to the cleanup queue, and they are gone
     assert execution["status"] == "SUCCEEDED"
-    assert states_entered(sfn, execution["executionArn"]) == ["ReadTombstone", "HasMedia", "Done"]
+    assert states_entered(sfn, execution["executionArn"]) == [
+        "ReadTombstone",
+        "HasMedia",
+        "SendRevisionsCleanup",
+        "Done",
+    ]
+    assert _revision_items(api, user, note["id"]) == []
+
+
+def _revision_items(api: Api, user: User, note_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api.stack.client("dynamodb").query(
+        TableName=api.stack.ref("NotesTable"),
+        KeyConditionExpression="user_id = :user AND begins_with(id, :slots)",
+        ExpressionAttributeValues={":user": {"S": user.user_id}, ":slots": {"S": f"{note_id}#rev#"}},
+        ConsistentRead=True,
+    )["Items"]
+    return items
 
 
 def test_when_the_queue_keeps_failing_the_execution_fails_and_records_why(

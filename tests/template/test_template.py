@@ -97,7 +97,10 @@ def test_the_table_has_the_keys_indexes_and_protections_the_code_relies_on() -> 
     indexes = {
         index["IndexName"]: index["KeySchema"][1]["AttributeName"] for index in properties["LocalSecondaryIndexes"]
     }
-    assert indexes == {"by-seq": "seq", "live-by-seq": "live_seq"}
+    assert indexes == {"by-seq": "seq", "live-by-seq": "live_seq", "trash-by-seq": "trashed_seq"}
+    (expiry,) = properties["GlobalSecondaryIndexes"]
+    assert [key["AttributeName"] for key in expiry["KeySchema"]] == ["trash_shard", "purge_after"]
+    assert expiry["Projection"]["NonKeyAttributes"] == ["trashed_v"]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
@@ -309,6 +312,7 @@ def test_every_dead_letter_queue_has_a_depth_alarm(name: str) -> None:
 
 _READ_ONLY_ACTIONS = {
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:Query",
     "cognito-idp:AdminGetUser",
     "s3:GetObject",

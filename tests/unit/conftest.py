@@ -9,5 +9,6 @@ for name, value in {
     "USER_POOL_CLIENT_ID": "unit-tests-have-no-client",
     "DELETE_NOTE_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:unit-tests-have-none",
     "DELETE_ACCOUNT_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:unit-tests-have-none",
+    "PURGE_TRASH_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:unit-tests-have-none",
 }.items():
     os.environ.setdefault(name, value)

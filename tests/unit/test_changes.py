@@ -4,22 +4,30 @@ against the note as it stands, and how writes are grouped into transactions."""
 import pytest
 
 from notes_core import changes, table
-from notes_core.note import Note, new_note
+from notes_core.note import FieldValue, Note, new_note
 
 NOW = "2026-11-25T12:00:00.000Z"
 EXPIRES = 2_000_000_000
+TRASH_SECONDS = 30 * 86400
 
 
 def _note(**fields: object) -> Note:
     """A note at version 3 whose title last changed at 2 and content at 3."""
     base = new_note("user", "note", "title", "content", seq=1, now=NOW)
-    base = base.with_fields({"title": "title2"}, seq=2, now=NOW)
-    base = base.with_fields({"content": "content3"}, seq=3, now=NOW)
-    assert (base.version, base.field_versions) == (3, {"title": 2, "content": 3})
+    base = base.with_fields({"title": "title2"}, seq=2, now=NOW, trash_seconds=TRASH_SECONDS)
+    base = base.with_fields({"content": "content3"}, seq=3, now=NOW, trash_seconds=TRASH_SECONDS)
+    assert (base.version, base.field_versions) == (3, {"title": 2, "content": 3, "trashed": 1})
     return Note(**{**base.__dict__, **fields})
 
 
-CLOCK = changes._Clock(NOW, 1_764_000_000, EXPIRES)
+CLOCK = changes._Clock(
+    now=NOW,
+    epoch=1_764_000_000,
+    tombstone_expires_at=EXPIRES,
+    trash_seconds=TRASH_SECONDS,
+    revision_expires_at=EXPIRES,
+    revision_slots=100,
+)
 
 
 def _judge(change: changes.Change, current: Note | None) -> tuple[changes.Outcome, table.NoteWrite | None]:
@@ -57,7 +65,7 @@ def test_a_repeated_create_is_a_replay_and_other_content_a_conflict() -> None:
     ],
 )
 def test_an_update_merges_disjoint_fields_and_conflicts_on_changed_ones(
-    base: int, fields: dict[str, str], status: changes.Status, conflicting: tuple[str, ...]
+    base: int, fields: dict[str, FieldValue], status: changes.Status, conflicting: tuple[str, ...]
 ) -> None:
     outcome, write = _judge(changes.Update("note", base, fields), _note())
 
@@ -74,7 +82,7 @@ def test_an_applied_update_bumps_the_version_of_the_fields_it_changed() -> None:
     assert write is not None
     assert write.expected_version == 3
     assert write.note.version == 4
-    assert write.note.field_versions == {"title": 4, "content": 3}
+    assert write.note.field_versions == {"title": 4, "content": 3, "trashed": 1}
     assert (write.note.title, write.note.content) == ("mine", "content3")
 
 

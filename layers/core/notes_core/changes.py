@@ -35,7 +35,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from notes_core import errors, table, workflows
 from notes_core.caller import Caller
-from notes_core.note import MAX_MEDIA_PER_NOTE, NOTE_FIELDS, Media, MediaStatus, Note, new_note, now_rfc3339
+from notes_core.config import NotesSettings
+from notes_core.note import (
+    MAX_MEDIA_PER_NOTE,
+    NOTE_FIELDS,
+    TEXT_FIELDS,
+    FieldValue,
+    Media,
+    MediaStatus,
+    Note,
+    Revision,
+    new_note,
+    now_rfc3339,
+)
 from notes_core.observability import metrics
 
 MAX_ATTEMPTS = 20  # with full-jitter backoff capped at 0.25 s: a few seconds of contention at most
@@ -47,19 +59,30 @@ class Create:
     note_id: str
     title: str
     content: str
+    trashed: bool = False
 
 
 @dataclass(frozen=True)
 class Update:
     note_id: str
-    base_version: int
-    fields: dict[str, str]
+    base_version: int | None  # None: the note as it stands (a restore without If-Match)
+    fields: dict[str, FieldValue]
 
 
 @dataclass(frozen=True)
 class Delete:
     note_id: str
     base_version: int | None  # None: whatever changed since
+
+
+@dataclass(frozen=True)
+class PurgeTrashed:
+    """Delete a note for good because it was emptied from the trash or expired there: only if it
+    is still in the trash it was in then (`trashed_version`: the version that trashed it). A note
+    restored meanwhile, even if trashed again since, is left alone."""
+
+    note_id: str
+    trashed_version: int
 
 
 @dataclass(frozen=True)
@@ -90,7 +113,7 @@ class RemoveMedia:
     media_id: str
 
 
-Change = Create | Update | Delete | ReserveMedia | SettleMedia | RemoveMedia
+Change = Create | Update | Delete | PurgeTrashed | ReserveMedia | SettleMedia | RemoveMedia
 # Images the user rejected stay listed (so the uploader learns why) for this long.
 REJECTED_MEDIA_SECONDS = 86400
 
@@ -135,7 +158,7 @@ def request_digest(kind: str, body: object) -> str:
 
 
 def apply(
-    caller: Caller, changes: Sequence[Change], tombstone_seconds: float, digest: str | None = None
+    caller: Caller, changes: Sequence[Change], settings: NotesSettings, digest: str | None = None
 ) -> list[Outcome]:
     """The outcome of each change, in order (see the module docstring)."""
     outcomes: list[Outcome | None] = [None] * len(changes)
@@ -157,7 +180,7 @@ def apply(
                 Outcome(_STATUS_OF_CODE[code], notes.get(change.note_id), replayed=True)
                 for code, change in zip(recorded.outcomes, changes, strict=True)
             ]
-        steps = _judge(caller.user_id, changes, settled, counter.last_seq, notes, tombstone_seconds)
+        steps = _judge(caller.user_id, changes, settled, counter.last_seq, notes, settings)
         chunks = list(_transactions(steps))
         last_writing = max((i for i, chunk in enumerate(chunks) if any(step.write for step in chunk)), default=-1)
         codes = "".join(
@@ -168,7 +191,7 @@ def apply(
             for number, chunk in enumerate(chunks):
                 writes = [step.write for step in chunk if step.write is not None]
                 if writes:
-                    next_seq = expected_seq + len(writes)
+                    next_seq = expected_seq + len(writes)  # a revision kept with a note takes no number
                     record = table.RequestRecord(digest, codes, next_seq) if digest and number == last_writing else None
                     table.commit(caller.user_id, expected_seq, caller.issued_at, writes, record)
                     expected_seq = next_seq
@@ -203,9 +226,17 @@ def finish_deletions(user_id: str, outcomes: Sequence[Outcome]) -> None:
 
 
 def _judge(
-    user_id: str, changes: Sequence[Change], start: int, last_seq: int, notes: dict[str, Note], tombstone_seconds: float
+    user_id: str, changes: Sequence[Change], start: int, last_seq: int, notes: dict[str, Note], settings: NotesSettings
 ) -> list[_Step]:
-    clock = _Clock(now_rfc3339(), int(time.time()), int(time.time() + tombstone_seconds))
+    now = time.time()
+    clock = _Clock(
+        now=now_rfc3339(),
+        epoch=int(now),
+        tombstone_expires_at=int(now + settings.tombstone_seconds),
+        trash_seconds=settings.trash_seconds,
+        revision_expires_at=int(now + settings.revision_seconds),
+        revision_slots=settings.revisions_per_note,
+    )
     state = dict(notes)
     seq = last_seq
     steps = []
@@ -221,9 +252,19 @@ def _judge(
 
 @dataclass(frozen=True)
 class _Clock:
+    """What a request's changes are judged with: the time, and the settings that depend on it."""
+
     now: str  # RFC 3339, for the note's timestamps
     epoch: int  # for reservations
     tombstone_expires_at: int
+    trash_seconds: float
+    revision_expires_at: int
+    revision_slots: int
+
+    def kept(self, note: Note, expected_version: int | None) -> table.NoteWrite:
+        """The write of a note whose text changed: with the revision that keeps it."""
+        revision = Revision.of(note, self.revision_expires_at)
+        return table.NoteWrite(note, expected_version, revision, note.version % self.revision_slots)
 
 
 def _judge_one(
@@ -235,43 +276,67 @@ def _judge_one(
 
 
 def _judge_note(
-    user_id: str, change: Create | Update | Delete, current: Note | None, seq: int, clock: _Clock
+    user_id: str, change: Create | Update | Delete | PurgeTrashed, current: Note | None, seq: int, clock: _Clock
 ) -> tuple[Outcome, table.NoteWrite | None]:
-    now = clock.now
     match change:
-        case Create(note_id, title, content):
-            if current is None:
-                note = new_note(user_id, note_id, title, content, seq, now)
-                return Outcome(Status.CREATED, note), table.NoteWrite(note, expected_version=None)
-            if not current.deleted and (current.title, current.content) == (title, content):
-                return Outcome(Status.CREATED, current, replayed=True), None
-            requested = {"title": title, "content": content}
-            differing = tuple(name for name in NOTE_FIELDS if current.deleted or current.value(name) != requested[name])
-            return Outcome(Status.CONFLICT, current, conflicting_fields=differing), None
+        case Create():
+            return _judge_create(user_id, change, current, seq, clock)
+        case Update():
+            return _judge_update(change, current, seq, clock)
+        case Delete() | PurgeTrashed():
+            return _judge_delete(change, current, seq, clock)
 
-        case Update(_, base_version, fields):
-            if current is None or current.deleted:  # a deletion purged every field the edit sets
-                return Outcome(Status.NOT_FOUND, current, conflicting_fields=tuple(fields) if current else ()), None
-            different = {name: value for name, value in fields.items() if current.value(name) != value}
-            stale = current.changed_since(base_version, tuple(different))
+
+def _judge_create(
+    user_id: str, change: Create, current: Note | None, seq: int, clock: _Clock
+) -> tuple[Outcome, table.NoteWrite | None]:
+    if current is None:
+        note = new_note(
+            user_id, change.note_id, change.title, change.content, seq, clock.now, change.trashed, clock.trash_seconds
+        )
+        return Outcome(Status.CREATED, note), clock.kept(note, expected_version=None)
+    requested: dict[str, FieldValue] = {"title": change.title, "content": change.content, "trashed": change.trashed}
+    if not current.deleted and all(current.value(name) == value for name, value in requested.items()):
+        return Outcome(Status.CREATED, current, replayed=True), None
+    differing = tuple(name for name in NOTE_FIELDS if current.deleted or current.value(name) != requested[name])
+    return Outcome(Status.CONFLICT, current, conflicting_fields=differing), None
+
+
+def _judge_update(
+    change: Update, current: Note | None, seq: int, clock: _Clock
+) -> tuple[Outcome, table.NoteWrite | None]:
+    if current is None or current.deleted:  # a deletion purged every field the edit sets
+        return Outcome(Status.NOT_FOUND, current, conflicting_fields=tuple(change.fields) if current else ()), None
+    base = current.version if change.base_version is None else change.base_version
+    different = {name: value for name, value in change.fields.items() if current.value(name) != value}
+    stale = current.changed_since(base, tuple(different))
+    if base > current.version or stale:
+        return Outcome(Status.CONFLICT, current, conflicting_fields=stale or tuple(different)), None
+    if not different:
+        return Outcome(Status.UPDATED, current, replayed=True), None
+    note = current.with_fields(different, seq, clock.now, clock.trash_seconds)
+    if set(different) & set(TEXT_FIELDS):
+        return Outcome(Status.UPDATED, note), clock.kept(note, expected_version=current.version)
+    return Outcome(Status.UPDATED, note), table.NoteWrite(note, expected_version=current.version)
+
+
+def _judge_delete(
+    change: Delete | PurgeTrashed, current: Note | None, seq: int, clock: _Clock
+) -> tuple[Outcome, table.NoteWrite | None]:
+    if current is None:
+        return Outcome(Status.NOT_FOUND, None), None
+    if current.deleted:
+        return Outcome(Status.DELETED, current, replayed=True), None
+    match change:
+        case PurgeTrashed(_, trashed_version):
+            if not current.trashed or current.field_versions.get("trashed") != trashed_version:
+                return Outcome(Status.CONFLICT, current, conflicting_fields=("trashed",)), None  # restored since
+        case Delete(_, base_version) if base_version is not None:
+            stale = current.changed_since(base_version)
             if base_version > current.version or stale:
-                return Outcome(Status.CONFLICT, current, conflicting_fields=stale or tuple(different)), None
-            if not different:
-                return Outcome(Status.UPDATED, current, replayed=True), None
-            note = current.with_fields(different, seq, now)
-            return Outcome(Status.UPDATED, note), table.NoteWrite(note, expected_version=current.version)
-
-        case Delete(_, base_version):
-            if current is None:
-                return Outcome(Status.NOT_FOUND, None), None
-            if current.deleted:
-                return Outcome(Status.DELETED, current, replayed=True), None
-            if base_version is not None:
-                stale = current.changed_since(base_version)
-                if base_version > current.version or stale:
-                    return Outcome(Status.CONFLICT, current, conflicting_fields=stale), None
-            note = current.tombstone(seq, now, clock.tombstone_expires_at)
-            return Outcome(Status.DELETED, note), table.NoteWrite(note, expected_version=current.version)
+                return Outcome(Status.CONFLICT, current, conflicting_fields=stale), None
+    note = current.tombstone(seq, clock.now, clock.tombstone_expires_at)
+    return Outcome(Status.DELETED, note), table.NoteWrite(note, expected_version=current.version)
 
 
 def _judge_media(
@@ -328,19 +393,22 @@ def _media_write(current: Note, media: tuple[Media, ...], seq: int, clock: _Cloc
 
 
 def _transactions(steps: list[_Step]) -> Iterator[list[_Step]]:
-    """Consecutive steps grouped into transactions: at most 99 notes (the counter is the 100th),
-    under the size limit, and no note twice (a transaction writes an item once)."""
+    """Consecutive steps grouped into transactions: at most 99 items (the counter is the 100th: a
+    note, and the revision it keeps, are one item each), under the size limit, and no note twice
+    (a transaction writes an item once)."""
     chunk: list[_Step] = []
     note_ids: set[str] = set()
-    size = 0
+    items = size = 0
     for step in steps:
         if step.write is not None:
             write_size = step.write.size()
-            full = len(note_ids) == table.MAX_TRANSACTION_ITEMS - 1 or size + write_size > MAX_TRANSACTION_BYTES
+            too_many = items + step.write.items > table.MAX_TRANSACTION_ITEMS - 1
+            full = too_many or size + write_size > MAX_TRANSACTION_BYTES
             if note_ids and (full or step.write.note.id in note_ids):
                 yield chunk
-                chunk, note_ids, size = [], set(), 0
+                chunk, note_ids, items, size = [], set(), 0, 0
             note_ids.add(step.write.note.id)
+            items += step.write.items
             size += write_size
         chunk.append(step)
     if chunk:

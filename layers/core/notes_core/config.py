@@ -32,14 +32,26 @@ class TableSettings(_Settings):
     table_name: Annotated[str, Meta(min_length=3)]
 
 
-class NotesSettings(_Settings):
-    """How long tombstones are kept: cursors older than this must resync from the beginning."""
+class NotesSettings(_Settings, kw_only=True):
+    """How long tombstones (cursors older than this must resync from the beginning), trashed notes
+    and revisions are kept, and how many revisions a note keeps at most."""
 
     tombstone_retention_days: Annotated[float, Meta(gt=0)] = 90
+    trash_retention_days: Annotated[float, Meta(gt=0)] = 30
+    revision_retention_days: Annotated[float, Meta(gt=0)] = 30
+    revisions_per_note: Annotated[int, Meta(ge=1, le=1000)] = 100
 
     @property
     def tombstone_seconds(self) -> float:
         return self.tombstone_retention_days * 86400
+
+    @property
+    def trash_seconds(self) -> float:
+        return self.trash_retention_days * 86400
+
+    @property
+    def revision_seconds(self) -> float:
+        return self.revision_retention_days * 86400
 
 
 @cache
@@ -74,7 +86,8 @@ class MediaSettings(_Settings, kw_only=True):
 
 
 class WorkflowSettings(_Settings):
-    """The state machines that finish deletions."""
+    """The state machines that finish deletions and purge the trash."""
 
     delete_note_state_machine_arn: NonEmpty
     delete_account_state_machine_arn: NonEmpty
+    purge_trash_state_machine_arn: NonEmpty

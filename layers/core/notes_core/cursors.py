@@ -1,7 +1,8 @@
 """Opaque cursors: base64url JSON the client passes back unchanged.
 
 A feed cursor holds the sequence number read up to and the time from which the client's view is
-known complete (see notes_core.sync); a list cursor holds the position in the live-notes index.
+known complete (see notes_core.sync); a list cursor holds the position in the live-notes or the
+trash index; a revisions cursor, the version a page of a note's revisions ended at.
 Anything else a client sends as a cursor is a malformed request (400).
 """
 
@@ -43,12 +44,24 @@ def read_feed_cursor(cursor: str) -> tuple[int, int]:
     return _non_negative_int(fields["s"]), _non_negative_int(fields["t"])
 
 
-def list_cursor(live_seq: int, note_id: str) -> str:
-    return _encode({"l": live_seq, "i": note_id})
+def list_cursor(position: int, note_id: str, trashed: bool = False) -> str:
+    """A page's end in the notes list (live_seq) or in the trash (trashed_seq)."""
+    return _encode({"t" if trashed else "l": position, "i": note_id})
 
 
-def read_list_cursor(cursor: str) -> tuple[int, str]:
-    fields = _decode(cursor, ("l", "i"))
+def read_list_cursor(cursor: str, trashed: bool = False) -> tuple[int, str]:
+    """(position, note id); a cursor of the other list is not one of this list."""
+    position = "t" if trashed else "l"
+    fields = _decode(cursor, (position, "i"))
     if not isinstance(fields["i"], str):
         raise errors.MalformedRequest("The cursor is not one this API issued.")
-    return _non_negative_int(fields["l"]), fields["i"]
+    return _non_negative_int(fields[position]), fields["i"]
+
+
+def revision_cursor(version: int) -> str:
+    return _encode({"r": version})
+
+
+def read_revision_cursor(cursor: str) -> int:
+    """The version the previous page of revisions ended at."""
+    return _non_negative_int(_decode(cursor, ("r",))["r"])

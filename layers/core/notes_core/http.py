@@ -176,6 +176,14 @@ def query_int(event: HttpRequest, name: str, default: int, minimum: int, maximum
     return int(raw)
 
 
+def query_flag(event: HttpRequest, name: str) -> bool:
+    """A true/false query parameter (absent: false); anything else is a malformed request (400)."""
+    raw = event.query.get(name, "false")
+    if raw not in ("true", "false"):
+        raise errors.MalformedRequest(f"`{name}` must be true or false.")
+    return raw == "true"
+
+
 def query_text(event: HttpRequest, name: str) -> str | None:
     value = event.query.get(name)
     return value or None
@@ -187,6 +195,14 @@ def path_id(event: HttpRequest, name: str = "id") -> str:
         return str(UUID(event.path_parameters[name]))
     except (KeyError, ValueError):
         raise errors.NotFound("No such note.") from None
+
+
+def path_version(event: HttpRequest, name: str = "version") -> int:
+    """A note version in the path (ASCII digits); anything else names no version there is (404)."""
+    raw = event.path_parameters.get(name, "")
+    if not _DECIMAL.fullmatch(raw) or int(raw) < 1:
+        raise errors.NotFound("No such revision.")
+    return int(raw)
 
 
 _ENTITY_TAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,16})"?\s*$')

@@ -57,7 +57,7 @@ def request_upload(caller: Caller, note_id: str, request: MediaUploadRequest) ->
         now + _settings.reservation_seconds,
         declared_size=request.size,
     )
-    (outcome,) = changes.apply(caller, [changes.ReserveMedia(note_id, reserved)], _notes_settings.tombstone_seconds)
+    (outcome,) = changes.apply(caller, [changes.ReserveMedia(note_id, reserved)], _notes_settings)
     if outcome.status is changes.Status.NOT_FOUND:
         raise errors.NotFound("No such note.")
     if outcome.status is changes.Status.CONFLICT and "media_id" in outcome.conflicting_fields:
@@ -105,7 +105,7 @@ def get_media(caller: Caller, note_id: str, media_id: str) -> MediaReply:
 def delete_media(caller: Caller, note_id: str, media_id: str) -> None:
     """The image leaves the note now; its object is deleted by the media-cleanup worker."""
     # The change first: it refuses a token from before a sign-out, which must not delete anything.
-    (outcome,) = changes.apply(caller, [changes.RemoveMedia(note_id, media_id)], _notes_settings.tombstone_seconds)
+    (outcome,) = changes.apply(caller, [changes.RemoveMedia(note_id, media_id)], _notes_settings)
     if outcome.note is None or outcome.note.deleted:  # the delete-note machine cleans up after a note
         raise errors.NotFound("No such image on this note.")
     # Then the object. On a note that no longer lists the image, this is the retry of a removal

@@ -99,7 +99,7 @@ def _check_media(user_id: str, note_id: str, media_id: str, key: str) -> None:
         if accepted
         else changes.SettleMedia(note_id, media_id, "rejected")
     )
-    (outcome,) = changes.apply(system_caller(user_id), [change], _notes_settings.tombstone_seconds)
+    (outcome,) = changes.apply(system_caller(user_id), [change], _notes_settings)
     if accepted and outcome.status is not changes.Status.UPDATED:
         storage.delete(key)  # the image left the note meanwhile
 
@@ -139,7 +139,7 @@ def _on_removed(key: str) -> None:
     listed = note.find_media(media_id) if note is not None and not note.deleted else None
     if listed is not None and listed.status == "ready":  # the object went away under the note
         change = changes.RemoveMedia(note_id, media_id)
-        changes.apply(system_caller(parsed[1]), [change], _notes_settings.tombstone_seconds)
+        changes.apply(system_caller(parsed[1]), [change], _notes_settings)
 
 
 def _expire(user_id: str, note_id: str, media_id: str) -> None:
@@ -155,7 +155,5 @@ def _expire(user_id: str, note_id: str, media_id: str) -> None:
         queues.send(_settings.media_events_queue_url, message, delay_seconds=remaining)
         return
     if reserved is not None:
-        changes.apply(
-            system_caller(user_id), [changes.RemoveMedia(note_id, media_id)], _notes_settings.tombstone_seconds
-        )
+        changes.apply(system_caller(user_id), [changes.RemoveMedia(note_id, media_id)], _notes_settings)
     storage.delete(key)

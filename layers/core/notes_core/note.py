@@ -1,10 +1,14 @@
 """The note as the domain sees it, and the clock it is stamped with."""
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-NOTE_FIELDS = ("title", "content")
+# The fields a client sets, each with the version it last changed at: edits to different fields
+# merge, an edit to a field changed since its base is a conflict. `trashed` is one of them.
+NOTE_FIELDS = ("title", "content", "trashed")
+TEXT_FIELDS = ("title", "content")  # the text a revision keeps
+FieldValue = str | bool
 MAX_TITLE_CHARS = 500
 MAX_CONTENT_CHARS = 100_000
 MAX_MEDIA_PER_NOTE = 5
@@ -14,7 +18,16 @@ MediaStatus = Literal["pending", "ready", "rejected"]
 
 def now_rfc3339() -> str:
     """The server clock, RFC 3339 UTC with milliseconds: 2026-11-25T11:30:00.123Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339(datetime.now(UTC))
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC 3339 UTC with milliseconds; such strings sort as their times do."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def rfc3339_after(moment: str, seconds: float) -> str:
+    return rfc3339(datetime.fromisoformat(moment) + timedelta(seconds=seconds))
 
 
 @dataclass(frozen=True)
@@ -73,22 +86,36 @@ class Note:
     deleted: bool = False
     expires_at: int | None = None  # tombstones only: when the table's TTL may remove it
     media: tuple[Media, ...] = ()
+    trashed: bool = False
+    trashed_at: str | None = None  # RFC 3339, while trashed
+    trashed_seq: int | None = None  # the change sequence number that trashed it: the trash's order
+    purge_after: str | None = None  # RFC 3339, while trashed: when the scheduled purge deletes it
 
-    def value(self, name: str) -> str:
-        value: str = getattr(self, name)
+    def value(self, name: str) -> FieldValue:
+        value: FieldValue = getattr(self, name)
         return value
 
     def changed_since(self, base_version: int, names: tuple[str, ...] = NOTE_FIELDS) -> tuple[str, ...]:
         """The fields among `names` changed by a version after `base_version`."""
         return tuple(name for name in names if self.field_versions.get(name, 0) > base_version)
 
-    def with_fields(self, fields: dict[str, str], seq: int, now: str) -> "Note":
+    def with_fields(self, fields: dict[str, FieldValue], seq: int, now: str, trash_seconds: float) -> "Note":
+        """The note with `fields` changed, at the next version. Trashing stamps when (and when the
+        scheduled purge may delete it, `trash_seconds` later); restoring clears both."""
         version = self.version + 1
         versions = dict(self.field_versions) | dict.fromkeys(fields, version)
+        trashed = bool(fields.get("trashed", self.trashed))
+        trash = (self.trashed_at, self.trashed_seq, self.purge_after)
+        if trashed != self.trashed:
+            trash = (now, seq, rfc3339_after(now, trash_seconds)) if trashed else (None, None, None)
         return replace(
             self,
-            title=fields.get("title", self.title),
-            content=fields.get("content", self.content),
+            title=str(fields.get("title", self.title)),
+            content=str(fields.get("content", self.content)),
+            trashed=trashed,
+            trashed_at=trash[0],
+            trashed_seq=trash[1],
+            purge_after=trash[2],
             version=version,
             seq=seq,
             updated_at=now,
@@ -108,6 +135,10 @@ class Note:
             self,
             title="",
             content="",
+            trashed=False,
+            trashed_at=None,
+            trashed_seq=None,
+            purge_after=None,
             deleted=True,
             version=version,
             seq=seq,
@@ -117,7 +148,18 @@ class Note:
         )
 
 
-def new_note(user_id: str, note_id: str, title: str, content: str, seq: int, now: str) -> Note:
+def new_note(
+    user_id: str,
+    note_id: str,
+    title: str,
+    content: str,
+    seq: int,
+    now: str,
+    trashed: bool = False,
+    trash_seconds: float = 0,
+) -> Note:
+    """A note at version 1 (created already in the trash when `trashed`: a device trashed it
+    before it ever synced)."""
     return Note(
         user_id=user_id,
         id=note_id,
@@ -128,4 +170,26 @@ def new_note(user_id: str, note_id: str, title: str, content: str, seq: int, now
         version=1,
         seq=seq,
         field_versions=dict.fromkeys(NOTE_FIELDS, 1),
+        trashed=trashed,
+        trashed_at=now if trashed else None,
+        trashed_seq=seq if trashed else None,
+        purge_after=rfc3339_after(now, trash_seconds) if trashed else None,
     )
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A note's text at one version: kept for every version that changed the title or the
+    content, in one of the note's slots (version mod the slots per note), until overwritten by a
+    later version of the same slot or expired."""
+
+    note_id: str
+    version: int
+    updated_at: str
+    title: str
+    content: str
+    expires_at: int  # epoch seconds; expired revisions are not answered
+
+    @classmethod
+    def of(cls, note: Note, expires_at: int) -> "Revision":
+        return cls(note.id, note.version, note.updated_at, note.title, note.content, expires_at)

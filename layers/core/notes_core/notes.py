@@ -27,7 +27,7 @@ Precondition = int | Literal["*"] | None
 
 
 def _apply_one(caller: Caller, change: changes.Change) -> changes.Outcome:
-    (outcome,) = changes.apply(caller, [change], _settings.tombstone_seconds)
+    (outcome,) = changes.apply(caller, [change], _settings)
     return outcome
 
 
@@ -41,7 +41,7 @@ def _conflict(outcome: changes.Outcome) -> errors.PreconditionFailed:
     )
 
 
-def _changed_note(outcome: changes.Outcome) -> NoteReply:
+def changed_note(outcome: changes.Outcome) -> NoteReply:
     """The note after an update or delete: 404 when there is none, 412 with the server's copy."""
     if outcome.status is changes.Status.NOT_FOUND:
         raise errors.NotFound("No such note.")
@@ -54,7 +54,7 @@ def _changed_note(outcome: changes.Outcome) -> NoteReply:
 def create_note(caller: Caller, request: CreateNoteRequest) -> tuple[NoteReply, bool]:
     """The note, and whether it is new (False: a replay of an earlier create)."""
     note_id = str(request.id or uuid.uuid4())
-    outcome = _apply_one(caller, changes.Create(note_id, request.title, request.content))
+    outcome = _apply_one(caller, changes.Create(note_id, request.title, request.content, request.trashed))
     assert outcome.note is not None
     if outcome.status is changes.Status.CONFLICT:
         raise errors.AlreadyExists("A note with this id exists with other content.", note=NoteReply.of(outcome.note))
@@ -68,11 +68,15 @@ def get_note(caller: Caller, note_id: str) -> NoteReply:
     return NoteReply.of(note)
 
 
-def list_notes(caller: Caller, limit: int, cursor: str | None) -> NotesPageReply:
-    """Live notes, most recently changed first."""
-    before = cursors.read_list_cursor(cursor) if cursor else None
-    notes, more = table.query_live(caller.user_id, before, limit)
-    next_cursor = cursors.list_cursor(notes[-1].seq, notes[-1].id) if more and notes else None
+def list_notes(caller: Caller, limit: int, cursor: str | None, trashed: bool = False) -> NotesPageReply:
+    """Live notes, most recently changed first; or the trash, most recently trashed first."""
+    before = cursors.read_list_cursor(cursor, trashed) if cursor else None
+    notes, more = table.query_listed(caller.user_id, trashed, before, limit)
+    next_cursor = None
+    if more and notes:
+        last = notes[-1]
+        position = last.trashed_seq if trashed and last.trashed_seq is not None else last.seq
+        next_cursor = cursors.list_cursor(position, last.id, trashed)
     return NotesPageReply(notes=[NoteReply.of(note) for note in notes], next_cursor=next_cursor)
 
 
@@ -86,7 +90,7 @@ def update_note(caller: Caller, note_id: str, request: UpdateNoteRequest, if_mat
     base = _base_version(if_match, request.base_version)
     if base is None or base == "*":
         raise errors.PreconditionRequired("Send If-Match with the note's ETag, or base_version in the body.")
-    return _changed_note(_apply_one(caller, changes.Update(note_id, base, request.fields())))
+    return changed_note(_apply_one(caller, changes.Update(note_id, base, request.fields())))
 
 
 def delete_note(caller: Caller, note_id: str, if_match: Precondition) -> NoteReply:
@@ -94,7 +98,7 @@ def delete_note(caller: Caller, note_id: str, if_match: Precondition) -> NoteRep
     base = _base_version(if_match, None)
     outcome = _apply_one(caller, changes.Delete(note_id, None if base == "*" else base))
     changes.finish_deletions(caller.user_id, [outcome])
-    return _changed_note(outcome)
+    return changed_note(outcome)
 
 
 # ---------------------------------------------------------------- batch
@@ -108,7 +112,7 @@ _BATCH_STATUS: dict[changes.Status, Literal["created", "updated", "deleted", "co
 
 
 def _create(item: BatchCreateItem) -> changes.Change:
-    return changes.Create(str(item.id or uuid.uuid4()), item.title, item.content)
+    return changes.Create(str(item.id or uuid.uuid4()), item.title, item.content, item.trashed)
 
 
 def _update(item: BatchUpdateItem) -> changes.Change:
@@ -138,7 +142,7 @@ def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchR
             parsed.append((raw.get("id"), item) if isinstance(item, errors.DomainError) else to_change(item))
     valid = [entry for entry in parsed if not isinstance(entry, tuple)]
     digest = changes.request_digest("batch", [(kind, getattr(request, kind)) for kind in kinds])
-    applied = changes.apply(caller, valid, _settings.tombstone_seconds, digest)
+    applied = changes.apply(caller, valid, _settings, digest)
     changes.finish_deletions(caller.user_id, applied)
     outcomes = iter(applied)
     results = []

@@ -59,7 +59,7 @@ def push(caller: Caller, request: PushRequest) -> PushReply:
     parsed: list[changes.Change | PushResult] = [_change_or_rejection(raw) for raw in request.changes]
     valid = [entry for entry in parsed if not isinstance(entry, PushResult)]
     digest = changes.request_digest("push", request.changes)
-    applied = changes.apply(caller, valid, _settings.tombstone_seconds, digest)
+    applied = changes.apply(caller, valid, _settings, digest)
     changes.finish_deletions(caller.user_id, applied)
     outcomes = iter(applied)
     return PushReply(
@@ -76,7 +76,8 @@ def _change_or_rejection(raw: dict[str, Any]) -> changes.Change | PushResult:
     if change.op == "delete":
         return changes.Delete(note_id, change.base_version)
     if change.base_version is None:
-        return changes.Create(note_id, change.title or "", change.content or "")  # the model requires both
+        # The model requires title and content on a create.
+        return changes.Create(note_id, change.title or "", change.content or "", bool(change.trashed))
     return changes.Update(note_id, change.base_version, change.fields())
 
 

@@ -1,13 +1,18 @@
 """Data access to the notes table: each user's notes and the user's counter item.
 
-Keys: `user_id` (Cognito sub) and `id` (a note's UUID, or USER_ITEM_ID for the counter item that
-holds the user's change sequence `last_seq`, the sign-out cut-off, the deletion mark and the
-outcome of the user's last multi-change request, so that its exact replay answers the same). Note
-items carry `seq` (index by-seq: the changes feed) and, while live, `live_seq` (index
-live-by-seq: the notes list, which so never reads a tombstone). DynamoDB's error codes become the
-exceptions below; nothing outside this module sees boto3.
+Keys: `user_id` (Cognito sub) and `id`: a note's UUID; `<note id>#rev#<slot>` for the note's
+revisions (its text at a version that changed it, in slot version mod RevisionsPerNote, each
+overwritten in place); or USER_ITEM_ID for the counter item that holds the user's change sequence
+`last_seq`, the sign-out cut-off, the deletion mark and the outcome of the user's last
+multi-change request, so that its exact replay answers the same. Note items carry `seq` (index
+by-seq: the changes feed); while live, `live_seq` (index live-by-seq: the notes list, which so
+never reads a tombstone or a trashed note); while trashed, `trashed_seq` (index trash-by-seq: the
+trash) and `trash_shard`, `purge_after` and `trashed_v` (global index trash-expiry: what the
+scheduled purge deletes). Revision items carry none of these, so no index holds them. DynamoDB's
+error codes become the exceptions below; nothing outside this module sees boto3.
 """
 
+import hashlib
 import json
 import random
 import time
@@ -20,7 +25,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from notes_core.config import TableSettings, load_settings
-from notes_core.note import Media, Note
+from notes_core.note import Media, Note, Revision
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -28,7 +33,12 @@ if TYPE_CHECKING:
 USER_ITEM_ID = "#user"
 FEED_INDEX = "by-seq"
 LIVE_INDEX = "live-by-seq"
+TRASH_INDEX = "trash-by-seq"
+TRASH_SHARDS = 16  # partitions of the trash-expiry index, each holding a sixteenth of the users
+REVISION_INFIX = "#rev#"
+PREVIEW_CHARS = 200  # of a revision's content, kept apart so that a list of revisions reads no content
 MAX_BATCH_GET_KEYS = 100
+MAX_BATCH_WRITE_ITEMS = 25
 MAX_TRANSACTION_ITEMS = 100
 
 _settings = load_settings(TableSettings)
@@ -91,19 +101,33 @@ class WriteRefused(Exception):
 @dataclass(frozen=True)
 class NoteWrite:
     """The new state of a note, valid only if the stored note is still at `expected_version`
-    (None: only if no note has that id yet)."""
+    (None: only if no note has that id yet), and the revision it keeps, written in its slot in the
+    same transaction (a Put over whatever the slot held: no read-modify-write)."""
 
     note: Note
     expected_version: int | None
+    revision: Revision | None = None
+    revision_slot: int = 0
+
+    @property
+    def items(self) -> int:
+        """How many items of a transaction it takes."""
+        return 1 if self.revision is None else 2
 
     def size(self) -> int:
-        """A generous estimate of the item's size, for the 4 MB transaction limit."""
-        return len(self.note.title.encode()) + len(self.note.content.encode()) + 1024
+        """A generous estimate of its items' size, for the 4 MB transaction limit."""
+        text = len(self.note.title.encode()) + len(self.note.content.encode()) + 1024
+        return text * self.items
 
 
 # ---------------------------------------------------------------- items
 def _key(user_id: str, item_id: str) -> Item:
     return {"user_id": {"S": user_id}, "id": {"S": item_id}}
+
+
+def trash_shard(user_id: str) -> str:
+    """The user's partition of the trash-expiry index."""
+    return f"shard-{int(hashlib.sha256(user_id.encode()).hexdigest()[:8], 16) % TRASH_SHARDS:02d}"
 
 
 def note_item(note: Note) -> Item:
@@ -118,14 +142,48 @@ def note_item(note: Note) -> Item:
         "deleted": {"BOOL": note.deleted},
         "fv": {"M": {name: {"N": str(version)} for name, version in note.field_versions.items()}},
         "media": {"M": {media.media_id: _media_item(media) for media in note.media}},
+        "trashed": {"BOOL": note.trashed},
     }
     if note.deleted:
         item["expires_at"] = {"N": str(note.expires_at)}
         # What the delete-note state machine hands to the cleanup queue (a JSON list, [] when done).
         item["media_keys"] = {"S": json.dumps([media.key(note.user_id, note.id) for media in note.media])}
+    elif note.trashed:
+        item["trashed_at"] = {"S": str(note.trashed_at)}
+        item["trashed_seq"] = {"N": str(note.trashed_seq)}
+        item["trash_shard"] = {"S": trash_shard(note.user_id)}
+        item["purge_after"] = {"S": str(note.purge_after)}
+        item["trashed_v"] = {"N": str(note.field_versions["trashed"])}
     else:
         item["live_seq"] = {"N": str(note.seq)}
     return item
+
+
+def revision_id(note_id: str, slot: int) -> str:
+    return f"{note_id}{REVISION_INFIX}{slot:04d}"
+
+
+def _revision_item(user_id: str, revision: Revision, slot: int) -> Item:
+    return {
+        **_key(user_id, revision_id(revision.note_id, slot)),
+        "version": {"N": str(revision.version)},
+        "updated_at": {"S": revision.updated_at},
+        "title": {"S": revision.title},
+        "content": {"S": revision.content},
+        "preview": {"S": revision.content[:PREVIEW_CHARS]},
+        "expires_at": {"N": str(revision.expires_at)},
+    }
+
+
+def _revision_of(item: Item) -> Revision:
+    return Revision(
+        note_id=item["id"]["S"].split(REVISION_INFIX)[0],
+        version=int(item["version"]["N"]),
+        updated_at=item["updated_at"]["S"],
+        title=item["title"]["S"],
+        content=item["content"]["S"],
+        expires_at=int(item["expires_at"]["N"]),
+    )
 
 
 def _media_item(media: Media) -> Item:
@@ -169,6 +227,10 @@ def note_of(item: Item) -> Note:
         deleted=item["deleted"]["BOOL"],
         field_versions={name: int(value["N"]) for name, value in item["fv"]["M"].items()},
         expires_at=int(item["expires_at"]["N"]) if "expires_at" in item else None,
+        trashed=item.get("trashed", {}).get("BOOL", False),
+        trashed_at=item["trashed_at"]["S"] if "trashed_at" in item else None,
+        trashed_seq=int(item["trashed_seq"]["N"]) if "trashed_seq" in item else None,
+        purge_after=item["purge_after"]["S"] if "purge_after" in item else None,
         media=tuple(
             sorted(
                 (_media_of(media_id, value) for media_id, value in item.get("media", {}).get("M", {}).items()),
@@ -243,15 +305,17 @@ def _batch_get(keys: list[Item]) -> Iterator[Item]:
                 time.sleep(random.uniform(0, min(1.0, 0.02 * 2**attempt)))
 
 
-def query_live(user_id: str, before: tuple[int, str] | None, limit: int) -> tuple[list[Note], bool]:
-    """Live notes, most recently changed first, after the (live_seq, id) position `before`.
+def query_listed(user_id: str, trashed: bool, before: tuple[int, str] | None, limit: int) -> tuple[list[Note], bool]:
+    """Live notes, most recently changed first, or trashed notes, most recently trashed first,
+    after the (position, id) `before`.
 
-    One Query on the sparse live index: tombstones are never read. Asks for one note more than
-    `limit` to know whether another page exists.
+    One Query on the sparse live or trash index: nothing else is ever read. Asks for one note more
+    than `limit` to know whether another page exists.
     """
+    index, position = (TRASH_INDEX, "trashed_seq") if trashed else (LIVE_INDEX, "live_seq")
     request: dict[str, Any] = {
         "TableName": _settings.table_name,
-        "IndexName": LIVE_INDEX,
+        "IndexName": index,
         "KeyConditionExpression": "user_id = :user",
         "ExpressionAttributeValues": {":user": {"S": user_id}},
         "ScanIndexForward": False,
@@ -259,10 +323,90 @@ def query_live(user_id: str, before: tuple[int, str] | None, limit: int) -> tupl
         "Limit": limit + 1,
     }
     if before is not None:
-        live_seq, note_id = before
-        request["ExclusiveStartKey"] = {**_key(user_id, note_id), "live_seq": {"N": str(live_seq)}}
+        seq, note_id = before
+        request["ExclusiveStartKey"] = {**_key(user_id, note_id), position: {"N": str(seq)}}
     items = _dynamodb().query(**request)["Items"]
     return [note_of(item) for item in items[:limit]], len(items) > limit
+
+
+@dataclass(frozen=True)
+class RevisionSummary:
+    version: int
+    updated_at: str
+    title: str
+    preview: str
+    expires_at: int
+
+
+def read_revisions(user_id: str, note_id: str) -> tuple[bool, list[RevisionSummary]]:
+    """Whether the note is there (and not deleted), and its revisions without their content (one
+    Query, consistent, over the items whose id starts with the note's: its own and its slots)."""
+    request: dict[str, Any] = {
+        "TableName": _settings.table_name,
+        "KeyConditionExpression": "user_id = :user AND begins_with(id, :note)",
+        "ProjectionExpression": "id, deleted, version, updated_at, title, preview, expires_at",
+        "ExpressionAttributeValues": {":user": {"S": user_id}, ":note": {"S": note_id}},
+        "ConsistentRead": True,
+    }
+    live, revisions = False, []
+    while True:
+        reply = _dynamodb().query(**request)
+        for item in reply["Items"]:
+            if item["id"]["S"] == note_id:
+                live = not item["deleted"]["BOOL"]
+            elif item["id"]["S"].startswith(note_id + REVISION_INFIX):
+                revisions.append(
+                    RevisionSummary(
+                        version=int(item["version"]["N"]),
+                        updated_at=item["updated_at"]["S"],
+                        title=item["title"]["S"],
+                        preview=item["preview"]["S"],
+                        expires_at=int(item["expires_at"]["N"]),
+                    )
+                )
+        if "LastEvaluatedKey" not in reply:
+            return live, revisions
+        request["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+
+def delete_revisions(user_id: str, note_id: str) -> int:
+    """Delete every revision a note has kept (its slots); how many. A Query of their keys, then
+    BatchWriteItem deletes, 25 at a time, retried for what DynamoDB leaves unprocessed."""
+    request: dict[str, Any] = {
+        "TableName": _settings.table_name,
+        "KeyConditionExpression": "user_id = :user AND begins_with(id, :slots)",
+        "ProjectionExpression": "user_id, id",
+        "ExpressionAttributeValues": {":user": {"S": user_id}, ":slots": {"S": note_id + REVISION_INFIX}},
+        "ConsistentRead": True,
+    }
+    keys: list[Item] = []
+    while True:
+        reply = _dynamodb().query(**request)
+        keys += reply["Items"]
+        if "LastEvaluatedKey" not in reply:
+            break
+        request["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+    for start in range(0, len(keys), MAX_BATCH_WRITE_ITEMS):
+        deletes: list[Any] = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + MAX_BATCH_WRITE_ITEMS]]
+        attempt = 0
+        while deletes:
+            written = _dynamodb().batch_write_item(RequestItems={_settings.table_name: deletes})
+            deletes = list(written.get("UnprocessedItems", {}).get(_settings.table_name, []))
+            if deletes:  # throttled: back off before sending the rest
+                attempt += 1
+                time.sleep(random.uniform(0, min(1.0, 0.02 * 2**attempt)))
+    return len(keys)
+
+
+def read_revision(user_id: str, note_id: str, slot: int) -> tuple[Note | None, Revision | None]:
+    """A note and what its revision slot holds (one BatchGetItem, consistent)."""
+    note, revision = None, None
+    for item in _batch_get([_key(user_id, note_id), _key(user_id, revision_id(note_id, slot))]):
+        if item["id"]["S"] == note_id:
+            note = note_of(item)
+        else:
+            revision = _revision_of(item)
+    return note, revision
 
 
 def query_changes(user_id: str, after_seq: int, limit: int, now_epoch: int) -> tuple[list[Note], int | None, bool]:
@@ -311,7 +455,7 @@ def commit(
     each note is written only if it is still at its expected version. Sequence order is commit
     order because every write takes its numbers under that condition.
     """
-    assert 0 < len(writes) < MAX_TRANSACTION_ITEMS
+    assert 0 < sum(write.items for write in writes) < MAX_TRANSACTION_ITEMS
     counter_condition = "attribute_not_exists(last_seq)" if expected_seq == 0 else "last_seq = :expected"
     values: Item = {
         ":next": {"N": str(expected_seq + len(writes))},
@@ -347,6 +491,9 @@ def commit(
             put["ConditionExpression"] = "version = :version"
             put["ExpressionAttributeValues"] = {":version": {"N": str(write.expected_version)}}
         items.append({"Put": put})
+        if write.revision is not None:
+            revision = _revision_item(user_id, write.revision, write.revision_slot)
+            items.append({"Put": {"TableName": _settings.table_name, "Item": revision}})
     try:
         _dynamodb().transact_write_items(TransactItems=items)
     except ClientError as exc:

@@ -1,4 +1,4 @@
-"""Data access to Step Functions: starting the deletion state machines and reading their status."""
+"""Data access to Step Functions: starting the deletion and purge state machines, reading their status."""
 
 import hashlib
 import json
@@ -43,6 +43,10 @@ def start_note_cleanup(user_id: str, note_id: str, version: int) -> None:
         name,
         {"user_id": user_id, "note_id": note_id, "version": version},
     )
+
+
+def start_trash_purge(name: str, execution_input: dict[str, object]) -> None:
+    _start(_settings.purge_trash_state_machine_arn, name, execution_input)
 
 
 def start_account_deletion(name: str, execution_input: dict[str, object]) -> None:

@@ -6,7 +6,7 @@ from uuid import UUID
 from msgspec import Meta
 
 from notes_core.models import Reply, Request
-from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, NOTE_FIELDS, MediaStatus, Note
+from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, NOTE_FIELDS, FieldValue, MediaStatus, Note, Revision
 
 Title = Annotated[str, Meta(max_length=MAX_TITLE_CHARS)]
 Content = Annotated[str, Meta(max_length=MAX_CONTENT_CHARS)]
@@ -45,6 +45,8 @@ class NoteReply(Reply):
     updated_at: Timestamp
     version: Annotated[int, Meta(description="1 on create, +1 on every change.")]
     deleted: Annotated[bool, Meta(description="True for a tombstone: title and content are purged.")]
+    trashed: Annotated[bool, Meta(description="In the trash: out of the default list, kept whole, restorable.")]
+    trashed_at: Annotated[Timestamp, Meta(description="When it went to the trash (server clock); null if not.")] | None
     media: Annotated[list[MediaSummary], Meta(description="Images attached to the note.")] = []
 
     @classmethod
@@ -57,6 +59,8 @@ class NoteReply(Reply):
             updated_at=note.updated_at,
             version=note.version,
             deleted=note.deleted,
+            trashed=note.trashed,
+            trashed_at=note.trashed_at,
             media=[]
             if note.deleted
             else [
@@ -70,6 +74,7 @@ class CreateNoteRequest(Request, kw_only=True):
     id: Annotated[UUID, Meta(description="The client's own id for the note (retry-safe).")] | None = None
     title: Title
     content: Content
+    trashed: Annotated[bool, Meta(description="Created in the trash (trashed on a device before it synced).")] = False
 
 
 class NoteEdit(Request, kw_only=True):
@@ -77,9 +82,15 @@ class NoteEdit(Request, kw_only=True):
 
     title: Title | None = None
     content: Content | None = None
+    trashed: Annotated[bool, Meta(description="true moves the note to the trash, false restores it.")] | None = None
 
-    def fields(self) -> dict[str, str]:
-        return {name: value for name, value in (("title", self.title), ("content", self.content)) if value is not None}
+    def fields(self) -> dict[str, FieldValue]:
+        named: tuple[tuple[str, FieldValue | None], ...] = (
+            ("title", self.title),
+            ("content", self.content),
+            ("trashed", self.trashed),
+        )
+        return {name: value for name, value in named if value is not None}
 
 
 class UpdateNoteRequest(NoteEdit):
@@ -87,7 +98,7 @@ class UpdateNoteRequest(NoteEdit):
 
     def __post_init__(self) -> None:
         if not self.fields():
-            raise ValueError("send title, content or both")
+            raise ValueError("send title, content, trashed or several")
 
 
 class NotesPageReply(Reply):
@@ -106,7 +117,7 @@ class BatchUpdateItem(NoteEdit):
 
     def __post_init__(self) -> None:
         if not self.fields():
-            raise ValueError("send title, content or both")
+            raise ValueError("send title, content, trashed or several")
 
 
 class BatchDeleteItem(Request):
@@ -153,12 +164,12 @@ class PushChange(NoteEdit):
     base_version: Annotated[Version, Meta(description="The version the change was made on; null creates.")] | None
 
     def __post_init__(self) -> None:
-        if self.op == "delete" and (self.title is not None or self.content is not None):
-            raise ValueError("a delete carries no title or content")
+        if self.op == "delete" and self.fields():
+            raise ValueError("a delete carries no title, content or trashed")
         if self.op == "upsert" and self.base_version is None and (self.title is None or self.content is None):
             raise ValueError("a create (base_version null) needs title and content")
-        if self.op == "upsert" and self.title is None and self.content is None:
-            raise ValueError("send title, content or both")
+        if self.op == "upsert" and not self.fields():
+            raise ValueError("send title, content, trashed or several")
 
 
 class PushRequest(Request):
@@ -185,3 +196,35 @@ class PullReply(Reply):
     ]
     cursor: Annotated[str, Meta(description="Pass as `cursor` on the next pull.")]
     has_more: bool
+
+
+# ---------------------------------------------------------------- revisions and the trash
+class RevisionSummary(Reply):
+    version: Annotated[int, Meta(description="The note's version this text was written at.")]
+    updated_at: Timestamp
+    title: str
+    preview: Annotated[str, Meta(description="The first 200 characters of the content.")]
+
+
+class RevisionsPageReply(Reply):
+    revisions: Annotated[list[RevisionSummary], Meta(description="Newest first.")]
+    next_cursor: Annotated[str, Meta(description="Pass as `cursor` for the next page; null on the last page.")] | None
+
+
+class RevisionReply(Reply):
+    version: int
+    updated_at: Timestamp
+    title: str
+    content: str
+
+    @classmethod
+    def of(cls, revision: Revision) -> "RevisionReply":
+        return cls(
+            version=revision.version, updated_at=revision.updated_at, title=revision.title, content=revision.content
+        )
+
+
+class EmptyTrashReply(Reply):
+    purge_id: Annotated[
+        str, Meta(description="Names this emptying (the purge-trash state machine's execution): asked again, the same.")
+    ]

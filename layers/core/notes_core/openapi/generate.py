@@ -48,6 +48,13 @@ _BODY_PROBLEMS = (400, 413, 415, 422)
 _NOTE_ID = Parameter("id", "path", "The note's id (a UUID).", {"type": "string", "format": "uuid"}, required=True)
 _IF_MATCH = Parameter("If-Match", "header", 'The ETag of the version the change is based on, e.g. "3".')
 _CURSOR = Parameter("cursor", "query", "The cursor from the previous page (omit for the first).")
+_TRASHED = Parameter(
+    "trashed",
+    "query",
+    "true: list the trash instead.",
+    {"type": "string", "enum": ["true", "false"], "default": "false"},
+)
+_VERSION = Parameter("version", "path", "A version of the note.", {"type": "integer", "minimum": 1}, required=True)
 _MEDIA_ID = Parameter("media_id", "path", "The image's id.", {"type": "string", "format": "uuid"}, required=True)
 
 
@@ -139,11 +146,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         "/v1/notes",
-        "Live notes, most recently changed first",
+        "Live notes, most recently changed first; with trashed=true, the trash, most recently trashed first",
         200,
         reply=notes_models.NotesPageReply,
         problems=(400, 401),
-        parameters=(_limit(50, 100), _CURSOR),
+        parameters=(_limit(50, 100), _CURSOR, _TRASHED),
     ),
     Operation(
         "GET",
@@ -229,6 +236,42 @@ OPERATIONS: tuple[Operation, ...] = (
         202,
         problems=(401, 404),
         parameters=(_NOTE_ID, _MEDIA_ID),
+    ),
+    Operation(
+        "GET",
+        "/v1/notes/{id}/revisions",
+        "The note's revisions (its text at each version that changed it), newest first",
+        200,
+        reply=notes_models.RevisionsPageReply,
+        problems=(400, 401, 404),
+        parameters=(_NOTE_ID, _limit(50, 100), _CURSOR),
+    ),
+    Operation(
+        "GET",
+        "/v1/notes/{id}/revisions/{version}",
+        "The note's text at a version (404 when unknown, expired or overwritten)",
+        200,
+        reply=notes_models.RevisionReply,
+        problems=(401, 404),
+        parameters=(_NOTE_ID, _VERSION),
+    ),
+    Operation(
+        "POST",
+        "/v1/notes/{id}/revisions/{version}/restore",
+        "Set title and content back to a revision's, as a new change (a retry answers the same)",
+        200,
+        reply=notes_models.NoteReply,
+        problems=(400, 401, 404, 412),
+        parameters=(_NOTE_ID, _VERSION, _IF_MATCH),
+        reply_headers=("ETag",),
+    ),
+    Operation(
+        "DELETE",
+        "/v1/trash",
+        "Empty the trash: every note in it now is deleted for good (asynchronously)",
+        202,
+        reply=notes_models.EmptyTrashReply,
+        problems=(401,),
     ),
     Operation(
         "POST",
