@@ -124,6 +124,10 @@ AUTHORIZED_FIXTURES: dict[str, tuple[Callable[[Api, User], None], int]] = {
     "media_request_upload": (_with_fixture_note, 201),
     "media_get": (_with_fixture_note, 404),  # the fixture's image id was never reserved
     "media_delete": (_with_fixture_note, 404),
+    "notes_revisions": (_with_fixture_note, 200),
+    "notes_revision_get": (_with_fixture_note, 200),  # version 1: every note's first revision
+    "notes_revision_restore": (lambda api, user: _with_fixture_note(api, user, edits=1), 200),  # If-Match "2"
+    "trash_empty": (lambda api, user: None, 202),
 }
 
 
@@ -141,7 +145,7 @@ def test_every_authorized_fixture_is_answered_as_the_contract_says(api: Api, cod
     assert reply.status == status, reply.body
 
 
-@pytest.mark.parametrize("code_dir", ["media_events_worker", "media_cleanup_worker"])
+@pytest.mark.parametrize("code_dir", ["media_events_worker", "media_cleanup_worker", "trash_purge_worker"])
 def test_the_queue_consumers_process_their_fixtures(api: Api, code_dir: str) -> None:
     result = api.stack.functions.invoke(api.function_of(code_dir), events.fixture(code_dir))
 
