@@ -1,7 +1,11 @@
-"""Three devices of one user edit offline and sync at random; some answers are lost after the
-server applied the change. After a final sync of every device:
-- every device holds exactly the server's notes (no duplicate, none missing, same versions);
+"""Three devices of one user edit offline and sync at random: they write text, trash and restore
+notes, delete them, and empty the trash (its purge runs later, as the purge-trash machine and its
+worker would); some answers are lost after the server applied the change. After a final sync of
+every device:
+- every device holds exactly the server's notes (no duplicate, none missing, same versions, the
+  same text and the same place in or out of the trash);
 - no edit the server answered "applied" is missing: each field holds its latest applied value;
+- every text ever applied to a note still there is its current text or one of its revisions;
 - every edit a device made got an answer: applied, or a conflict carrying a server copy that
   changed since the version the edit was based on (so a refusal is never silent or groundless).
 
@@ -18,14 +22,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from notes_core import sync
+from notes_core import sync, table, trash
 from notes_core.caller import Caller
 from notes_core.models.notes import NoteReply, PushRequest
 from tests.support.stack import forget_user, shared_stack
 
 DEVICES = 3
 EXAMPLES = int(os.environ.get("NOTES_SYNC_EXAMPLES", "200"))
-FIELDS = ("title", "content")
+FIELDS = ("title", "content", "trashed")
+TEXT_FIELDS = ("title", "content")
 SENT = "_sent"  # a device's own mark on an outbox change that it pushed at least once
 words = st.text(alphabet="abcxyz", min_size=0, max_size=4)
 
@@ -36,6 +41,7 @@ class LocalNote:
     content: str
     version: int | None  # the server version this copy is based on; None: never pushed
     deleted: bool = False
+    trashed: bool = False
 
 
 @dataclass
@@ -52,7 +58,7 @@ class Device:
 class AppliedEdit:
     note_id: str
     name: str
-    value: str
+    value: str | bool
     base_version: int
     version: int  # the version the server answered with
 
@@ -66,6 +72,7 @@ class MultiDeviceSync(RuleBasedStateMachine):
         self.applied: list[AppliedEdit] = []
         self.edits_made = 0
         self.edits_answered = 0
+        self.purges: list[dict[str, Any]] = []  # trash emptied, its purge not run yet
 
     # ---------------------------------------------------------------- offline edits
     @rule(device=st.integers(0, DEVICES - 1), title=words, content=words)
@@ -75,8 +82,10 @@ class MultiDeviceSync(RuleBasedStateMachine):
         self._queue(device, {"op": "upsert", "id": note_id, "base_version": None, "title": title, "content": content})
 
     @precondition(lambda self: any(device.live_ids() for device in self.devices))
-    @rule(device=st.integers(0, DEVICES - 1), which=st.integers(0, 10**6), name=st.sampled_from(FIELDS), value=words)
-    def edit(self, device: int, which: int, name: str, value: str) -> None:
+    @rule(
+        device=st.integers(0, DEVICES - 1), which=st.integers(0, 10**6), name=st.sampled_from(TEXT_FIELDS), value=words
+    )
+    def edit(self, device: int, which: int, name: str, value: str | bool) -> None:
         local = self.devices[device]
         if not local.live_ids():
             return
@@ -89,6 +98,32 @@ class MultiDeviceSync(RuleBasedStateMachine):
             return
         # A create sent without an answer may have landed: edit its version 1.
         self._queue(device, {"op": "upsert", "id": note_id, "base_version": note.version or 1, name: value})
+
+    @precondition(lambda self: any(device.live_ids() for device in self.devices))
+    @rule(device=st.integers(0, DEVICES - 1), which=st.integers(0, 10**6), trashed=st.booleans())
+    def trash_or_restore(self, device: int, which: int, trashed: bool) -> None:
+        self.edit(device, which, "trashed", trashed)
+
+    @rule()
+    def empty_trash(self) -> None:
+        """The trash as it is now is to be purged (the machine and the worker run later)."""
+        found: list[dict[str, Any]] = []
+        before = None
+        while True:
+            page, more = table.query_listed(self.caller.user_id, True, before, 100)
+            found += [
+                {"user_id": {"S": n.user_id}, "id": {"S": n.id}, "trashed_v": {"N": str(n.field_versions["trashed"])}}
+                for n in page
+            ]
+            if not more:
+                break
+            before = (page[-1].trashed_seq or 0, page[-1].id)
+        self.purges.append({"notes": found})
+
+    @precondition(lambda self: bool(self.purges))
+    @rule()
+    def purge_runs(self) -> None:
+        trash.purge(self.purges.pop(0))
 
     @precondition(lambda self: any(device.live_ids() for device in self.devices))
     @rule(device=st.integers(0, DEVICES - 1), which=st.integers(0, 10**6))
@@ -167,7 +202,7 @@ class MultiDeviceSync(RuleBasedStateMachine):
     def _adopt(local: Device, note: NoteReply, keep_local_edits: bool) -> None:
         if keep_local_edits and any(change["id"] == note.id for change in local.outbox):
             return  # the pending changes are pushed, and answered, first
-        local.notes[note.id] = LocalNote(note.title, note.content, note.version, note.deleted)
+        local.notes[note.id] = LocalNote(note.title, note.content, note.version, note.deleted, note.trashed)
 
     # ---------------------------------------------------------------- checks
     @invariant()
@@ -175,6 +210,8 @@ class MultiDeviceSync(RuleBasedStateMachine):
         assert self.edits_answered <= self.edits_made
 
     def teardown(self) -> None:
+        while self.purges:
+            self.purge_runs()
         for _ in range(3):  # a conflict answered on one device may leave nothing to push; twice is enough
             for local in self.devices:
                 self._sync(local)
@@ -184,10 +221,11 @@ class MultiDeviceSync(RuleBasedStateMachine):
         for local in self.devices:
             assert not local.outbox
             mine = {note_id: note for note_id, note in local.notes.items() if not note.deleted}
-            assert {note_id: (note.title, note.content, note.version) for note_id, note in mine.items()} == {
-                note_id: (note.title, note.content, note.version) for note_id, note in server.items()
-            }
+            assert {
+                note_id: (note.title, note.content, note.trashed, note.version) for note_id, note in mine.items()
+            } == {note_id: (note.title, note.content, note.trashed, note.version) for note_id, note in server.items()}
         self._check_applied_edits_survive(server)
+        self._check_applied_texts_are_kept(server)
         assert self.edits_answered == self.edits_made
         forget_user(shared_stack(), self.caller.user_id)
 
@@ -200,6 +238,23 @@ class MultiDeviceSync(RuleBasedStateMachine):
             cursor = page.cursor
             if not page.has_more:
                 return {note_id: note for note_id, note in notes.items() if not note.deleted}
+
+    def _check_applied_texts_are_kept(self, server: dict[str, NoteReply]) -> None:
+        """Each text applied to a note still there is its current text or a revision's (every
+        version here is younger than the retention, and a note has fewer than 100)."""
+        stack = shared_stack()
+        for note_id, note in server.items():
+            kept = {(name, getattr(note, name)) for name in TEXT_FIELDS}
+            slots = stack.client("dynamodb").query(
+                TableName=stack.ref("NotesTable"),
+                KeyConditionExpression="user_id = :user AND begins_with(id, :slots)",
+                ExpressionAttributeValues={":user": {"S": self.caller.user_id}, ":slots": {"S": f"{note_id}#rev#"}},
+                ConsistentRead=True,
+            )["Items"]
+            kept |= {(name, slot[name]["S"]) for slot in slots for name in TEXT_FIELDS}
+            for edit in self.applied:
+                if edit.note_id == note_id and edit.name in TEXT_FIELDS:
+                    assert (edit.name, edit.value) in kept, (note_id, edit)
 
     def _check_applied_edits_survive(self, server: dict[str, NoteReply]) -> None:
         latest: dict[tuple[str, str], AppliedEdit] = {}
