@@ -11,7 +11,9 @@ correlation id) and the requestId of the JSON access log line written per reques
 """
 
 import base64
+import importlib.util
 import json
+import mimetypes
 import re
 import secrets
 import sys
@@ -324,27 +326,39 @@ def to_http(result: Any) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- Swagger UI
+# Swagger UI 5 (it reads OpenAPI 3.1), from the dist/ folder the flask-swagger-ui package ships;
+# only the files are used, not Flask. validatorUrl null: by default, on a page opened under a host
+# name other than localhost or 127.0.0.1 (a port forward, say), Swagger UI sends the document's
+# URL to validator.swagger.io for a badge, a request outside this machine.
 _DOCS_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>notes-sync API</title>
-<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<html lang="en"><head><meta charset="utf-8"><title>notes-sync API</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/static/favicon-32x32.png"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/static/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/v1/openapi.json", dom_id: "#swagger-ui", persistAuthorization: true});</script>
+<script>
+SwaggerUIBundle({url: "/v1/openapi.json", dom_id: "#swagger-ui", persistAuthorization: true, validatorUrl: null});
+</script>
 </body></html>"""
-_STATIC_TYPES = {".css": "text/css", ".js": "application/javascript", ".png": "image/png", ".html": "text/html"}
+
+
+def _swagger_ui_files() -> Path:
+    # find_spec locates the package without importing it (its __init__ imports Flask).
+    spec = importlib.util.find_spec("flask_swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("flask-swagger-ui is not installed (requirements/dev.txt)")
+    return Path(next(iter(spec.submodule_search_locations)), "dist").resolve()
 
 
 def docs(path: str) -> HttpResponse | None:
-    """Swagger UI, served from the swagger-ui-bundle package (no CDN needed)."""
+    """Swagger UI at /docs, its files under /docs/static/: all served from this machine."""
     if path in ("/docs", "/docs/"):
         return HttpResponse(200, {"content-type": "text/html; charset=utf-8"}, _DOCS_PAGE.encode())
     if path.startswith("/docs/static/"):
-        from swagger_ui_bundle import swagger_ui_path
-
-        root = Path(swagger_ui_path).resolve()
+        root = _swagger_ui_files()
         asset = (root / path.removeprefix("/docs/static/")).resolve()
         if asset.is_file() and asset.is_relative_to(root):
-            content_type = _STATIC_TYPES.get(asset.suffix, "application/octet-stream")
+            content_type = mimetypes.guess_type(asset.name)[0] or "application/octet-stream"
             return HttpResponse(200, {"content-type": content_type}, asset.read_bytes())
     return None
 
