@@ -28,7 +28,7 @@ import json
 import random
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -36,6 +36,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from notes_core import errors, table, workflows
 from notes_core.caller import Caller
 from notes_core.config import NotesSettings
+from notes_core.merge import merge
 from notes_core.note import (
     MAX_MEDIA_PER_NOTE,
     NOTE_FIELDS,
@@ -133,6 +134,7 @@ class Status(StrEnum):
 
 _CODES = {Status.CREATED: "c", Status.UPDATED: "u", Status.DELETED: "d", Status.CONFLICT: "x", Status.NOT_FOUND: "n"}
 _STATUS_OF_CODE = {code: status for status, code in _CODES.items()}
+MERGED_CODE = "m"  # an update whose content was merged: what its exact replay answers too
 _WRITTEN = (Status.CREATED, Status.UPDATED, Status.DELETED)
 
 
@@ -142,6 +144,12 @@ class Outcome:
     note: Note | None  # the note after the change; in a conflict, the server's copy
     replayed: bool = False  # already applied before: nothing was written this time
     conflicting_fields: tuple[str, ...] = ()
+    merged_fields: tuple[str, ...] = ()  # fields whose text was merged with changes made since the base
+
+    @property
+    def code(self) -> str:
+        """One character, for the counter item's record of the last request."""
+        return MERGED_CODE if self.merged_fields else self.status.code
 
 
 @dataclass(frozen=True)
@@ -177,15 +185,14 @@ def apply(
             and len(recorded.outcomes) == len(changes)
         ):
             return [
-                Outcome(_STATUS_OF_CODE[code], notes.get(change.note_id), replayed=True)
+                _replayed(code, notes.get(change.note_id))
                 for code, change in zip(recorded.outcomes, changes, strict=True)
             ]
-        steps = _judge(caller.user_id, changes, settled, counter.last_seq, notes, settings)
+        base_texts = _merge_bases(caller.user_id, changes[settled:], notes, settings)
+        steps = _judge(caller.user_id, changes, settled, counter.last_seq, notes, settings, base_texts)
         chunks = list(_transactions(steps))
         last_writing = max((i for i, chunk in enumerate(chunks) if any(step.write for step in chunk)), default=-1)
-        codes = "".join(
-            [outcome.status.code for outcome in outcomes[:settled] if outcome] + [s.outcome.status.code for s in steps]
-        )
+        codes = "".join([outcome.code for outcome in outcomes[:settled] if outcome] + [s.outcome.code for s in steps])
         expected_seq = counter.last_seq
         try:
             for number, chunk in enumerate(chunks):
@@ -207,6 +214,38 @@ def apply(
     raise errors.WriteContention("Too many concurrent writes to these notes; retry the request.")
 
 
+def _replayed(code: str, note: Note | None) -> Outcome:
+    if code == MERGED_CODE:
+        return Outcome(Status.UPDATED, note, replayed=True, merged_fields=("content",))
+    return Outcome(_STATUS_OF_CODE[code], note, replayed=True)
+
+
+def _merge_bases(
+    user_id: str, changes: Sequence[Change], notes: dict[str, Note], settings: NotesSettings
+) -> dict[tuple[str, int], str]:
+    """The base texts that edits whose content changed since their base may merge with: {(note id,
+    base version): the note's content at that version}, from the revisions that keep them.
+    Nothing is read when no edit needs one, else one BatchGetItem for them all (one revision per
+    note: a note's later edits in the same request merge with what the earlier ones left)."""
+    bases: dict[tuple[str, int], int] = {}  # (note id, base version) -> version of the revision
+    for change in changes:
+        note = notes.get(change.note_id)
+        if not isinstance(change, Update) or change.base_version is None or note is None or note.deleted:
+            continue
+        if "content" not in change.fields or note.field_versions.get("content", 0) <= change.base_version:
+            continue  # the content did not change since the base: nothing to merge
+        kept = note.text_version_at(change.base_version)
+        if kept is not None:
+            bases.setdefault((change.note_id, change.base_version), kept)
+    wanted: dict[str, int] = {}
+    for (note_id, _), kept in bases.items():
+        wanted.setdefault(note_id, kept)
+    if not wanted:
+        return {}
+    texts = table.read_revision_texts(user_id, wanted, settings.revisions_per_note, int(time.time()))
+    return {base: texts[(base[0], kept)] for base, kept in bases.items() if (base[0], kept) in texts}
+
+
 def _count(outcomes: Sequence[Outcome | None]) -> None:
     """Business metrics: changes written, and conflicts answered (a rising rate of conflicts is
     worth a look at the clients)."""
@@ -226,7 +265,13 @@ def finish_deletions(user_id: str, outcomes: Sequence[Outcome]) -> None:
 
 
 def _judge(
-    user_id: str, changes: Sequence[Change], start: int, last_seq: int, notes: dict[str, Note], settings: NotesSettings
+    user_id: str,
+    changes: Sequence[Change],
+    start: int,
+    last_seq: int,
+    notes: dict[str, Note],
+    settings: NotesSettings,
+    base_texts: dict[tuple[str, int], str],
 ) -> list[_Step]:
     now = time.time()
     clock = _Clock(
@@ -236,6 +281,7 @@ def _judge(
         trash_seconds=settings.trash_seconds,
         revision_expires_at=int(now + settings.revision_seconds),
         revision_slots=settings.revisions_per_note,
+        texts=dict(base_texts),
     )
     state = dict(notes)
     seq = last_seq
@@ -260,11 +306,17 @@ class _Clock:
     trash_seconds: float
     revision_expires_at: int
     revision_slots: int
+    # Notes' content at versions an edit may be based on: {(note id, version): content}, read from
+    # their revisions, and from the changes judged so far in this request.
+    texts: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def kept(self, note: Note, expected_version: int | None) -> table.NoteWrite:
-        """The write of a note whose text changed: with the revision that keeps it."""
-        revision = Revision.of(note, self.revision_expires_at)
-        return table.NoteWrite(note, expected_version, revision, note.version % self.revision_slots)
+        """The write of a note whose text changed: with the revision that keeps it (and the note
+        knows it keeps it)."""
+        kept = replace(note, text_versions=(*note.text_versions, note.version)[-self.revision_slots :])
+        self.texts[(note.id, note.version)] = note.content
+        revision = Revision.of(kept, self.revision_expires_at)
+        return table.NoteWrite(kept, expected_version, revision, note.version % self.revision_slots)
 
 
 def _judge_one(
@@ -294,7 +346,8 @@ def _judge_create(
         note = new_note(
             user_id, change.note_id, change.title, change.content, seq, clock.now, change.trashed, clock.trash_seconds
         )
-        return Outcome(Status.CREATED, note), clock.kept(note, expected_version=None)
+        write = clock.kept(note, expected_version=None)
+        return Outcome(Status.CREATED, write.note), write
     requested: dict[str, FieldValue] = {"title": change.title, "content": change.content, "trashed": change.trashed}
     if not current.deleted and all(current.value(name) == value for name, value in requested.items()):
         return Outcome(Status.CREATED, current, replayed=True), None
@@ -310,13 +363,24 @@ def _judge_update(
     base = current.version if change.base_version is None else change.base_version
     different = {name: value for name, value in change.fields.items() if current.value(name) != value}
     stale = current.changed_since(base, tuple(different))
-    if base > current.version or stale:
+    if base > current.version or (stale and stale != ("content",)):
         return Outcome(Status.CONFLICT, current, conflicting_fields=stale or tuple(different)), None
+    merged_fields: tuple[str, ...] = ()
+    if stale:  # only the content changed since the base: merge the two edits of the text
+        base_text = clock.texts.get((current.id, base))
+        merged = merge(base_text, current.content, str(different["content"])) if base_text is not None else None
+        if merged is None:
+            return Outcome(Status.CONFLICT, current, conflicting_fields=stale), None
+        merged_fields = ("content",)
+        different["content"] = merged
+        if merged == current.content:  # the edit is already in (a replay of a merged edit)
+            del different["content"]
     if not different:
-        return Outcome(Status.UPDATED, current, replayed=True), None
+        return Outcome(Status.UPDATED, current, replayed=True, merged_fields=merged_fields), None
     note = current.with_fields(different, seq, clock.now, clock.trash_seconds)
     if set(different) & set(TEXT_FIELDS):
-        return Outcome(Status.UPDATED, note), clock.kept(note, expected_version=current.version)
+        write = clock.kept(note, expected_version=current.version)
+        return Outcome(Status.UPDATED, write.note, merged_fields=merged_fields), write
     return Outcome(Status.UPDATED, note), table.NoteWrite(note, expected_version=current.version)
 
 

@@ -90,6 +90,13 @@ class Note:
     trashed_at: str | None = None  # RFC 3339, while trashed
     trashed_seq: int | None = None  # the change sequence number that trashed it: the trash's order
     purge_after: str | None = None  # RFC 3339, while trashed: when the scheduled purge deletes it
+    # The versions whose text a revision keeps, oldest first (as many as there are slots): the
+    # text at any version is the newest of these at or before it.
+    text_versions: tuple[int, ...] = ()
+
+    def text_version_at(self, version: int) -> int | None:
+        """The version whose revision holds the text the note had at `version`, if kept."""
+        return max((kept for kept in self.text_versions if kept <= version), default=None)
 
     def value(self, name: str) -> FieldValue:
         value: FieldValue = getattr(self, name)

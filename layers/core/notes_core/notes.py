@@ -18,6 +18,7 @@ from notes_core.models.notes import (
     CreateNoteRequest,
     NoteReply,
     NotesPageReply,
+    UpdatedNoteReply,
     UpdateNoteRequest,
 )
 
@@ -41,14 +42,17 @@ def _conflict(outcome: changes.Outcome) -> errors.PreconditionFailed:
     )
 
 
-def changed_note(outcome: changes.Outcome) -> NoteReply:
-    """The note after an update or delete: 404 when there is none, 412 with the server's copy."""
+def changed_note(outcome: changes.Outcome) -> UpdatedNoteReply:
+    """The note after an update or delete (with the fields merged, if any): 404 when there is
+    none, 412 with the server's copy."""
     if outcome.status is changes.Status.NOT_FOUND:
         raise errors.NotFound("No such note.")
     if outcome.status is changes.Status.CONFLICT:
         raise _conflict(outcome)
     assert outcome.note is not None
-    return NoteReply.of(outcome.note)
+    reply = UpdatedNoteReply.of(outcome.note)
+    reply.merged_fields = list(outcome.merged_fields) or None
+    return reply
 
 
 def create_note(caller: Caller, request: CreateNoteRequest) -> tuple[NoteReply, bool]:
@@ -155,7 +159,15 @@ def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchR
         status = _BATCH_STATUS[outcome.status]
         note = NoteReply.of(outcome.note) if outcome.note is not None and status != "not_found" else None
         conflicting = list(outcome.conflicting_fields) if status == "conflict" else None
-        results.append(BatchResult(id=entry.note_id, status=status, note=note, conflicting_fields=conflicting))
+        results.append(
+            BatchResult(
+                id=entry.note_id,
+                status=status,
+                note=note,
+                conflicting_fields=conflicting,
+                merged_fields=list(outcome.merged_fields) or None,
+            )
+        )
     return BatchReply(results=results)
 
 

@@ -90,4 +90,4 @@ def _result(change: changes.Change, outcome: changes.Outcome) -> PushResult:
         return PushResult(
             id=change.note_id, status="conflict", note=note, conflicting_fields=list(outcome.conflicting_fields)
         )
-    return PushResult(id=change.note_id, status="applied", note=note)
+    return PushResult(id=change.note_id, status="applied", note=note, merged_fields=list(outcome.merged_fields) or None)

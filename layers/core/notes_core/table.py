@@ -143,6 +143,7 @@ def note_item(note: Note) -> Item:
         "fv": {"M": {name: {"N": str(version)} for name, version in note.field_versions.items()}},
         "media": {"M": {media.media_id: _media_item(media) for media in note.media}},
         "trashed": {"BOOL": note.trashed},
+        "tv": {"L": [{"N": str(version)} for version in note.text_versions]},
     }
     if note.deleted:
         item["expires_at"] = {"N": str(note.expires_at)}
@@ -231,6 +232,7 @@ def note_of(item: Item) -> Note:
         trashed_at=item["trashed_at"]["S"] if "trashed_at" in item else None,
         trashed_seq=int(item["trashed_seq"]["N"]) if "trashed_seq" in item else None,
         purge_after=item["purge_after"]["S"] if "purge_after" in item else None,
+        text_versions=tuple(int(version["N"]) for version in item.get("tv", {}).get("L", [])),
         media=tuple(
             sorted(
                 (_media_of(media_id, value) for media_id, value in item.get("media", {}).get("M", {}).items()),
@@ -367,6 +369,19 @@ def read_revisions(user_id: str, note_id: str) -> tuple[bool, list[RevisionSumma
         if "LastEvaluatedKey" not in reply:
             return live, revisions
         request["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+
+def read_revision_texts(user_id: str, wanted: dict[str, int], slots: int, now_epoch: int) -> dict[tuple[str, int], str]:
+    """The content of each note's revision at the version `wanted` names ({note id: version}), if
+    its slot still holds it and it has not expired: {(note id, version): content}. One BatchGetItem
+    for every note (per 100)."""
+    keys = [_key(user_id, revision_id(note_id, version % slots)) for note_id, version in wanted.items()]
+    texts: dict[tuple[str, int], str] = {}
+    for item in _batch_get(keys):
+        revision = _revision_of(item)
+        if wanted.get(revision.note_id) == revision.version and revision.expires_at > now_epoch:
+            texts[(revision.note_id, revision.version)] = revision.content
+    return texts
 
 
 def delete_revisions(user_id: str, note_id: str) -> int:

@@ -1,6 +1,6 @@
 """Bodies of the notes routes (/v1/notes*) and the sync routes (/v1/sync)."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from msgspec import Meta
@@ -47,10 +47,10 @@ class NoteReply(Reply):
     deleted: Annotated[bool, Meta(description="True for a tombstone: title and content are purged.")]
     trashed: Annotated[bool, Meta(description="In the trash: out of the default list, kept whole, restorable.")]
     trashed_at: Annotated[Timestamp, Meta(description="When it went to the trash (server clock); null if not.")] | None
-    media: Annotated[list[MediaSummary], Meta(description="Images attached to the note.")] = []
+    media: Annotated[list[MediaSummary], Meta(description="Images attached to the note.")]
 
     @classmethod
-    def of(cls, note: Note) -> "NoteReply":
+    def of(cls, note: Note) -> Self:
         return cls(
             id=note.id,
             title=note.title,
@@ -68,6 +68,22 @@ class NoteReply(Reply):
                 for m in note.media
             ],
         )
+
+
+MergedFields = Annotated[
+    list[Annotated[str, Meta(extra_json_schema={"enum": ["content"]})]],
+    Meta(
+        description="Fields changed since the edit's base that were merged with it, word by word: the note "
+        "holds both edits. Replace the device's copy with this note."
+    ),
+]
+
+
+class UpdatedNoteReply(NoteReply, omit_defaults=True):
+    """The note after an update; `merged_fields` when the edit was merged with changes made since
+    its base (absent otherwise)."""
+
+    merged_fields: MergedFields | None = None
 
 
 class CreateNoteRequest(Request, kw_only=True):
@@ -150,6 +166,7 @@ class BatchResult(Reply, omit_defaults=True):
     status: Literal["created", "updated", "deleted", "conflict", "invalid", "not_found"]
     note: NoteReply | None = None
     conflicting_fields: ConflictingFields | None = None
+    merged_fields: MergedFields | None = None
     problem: dict[str, Any] | None = None
 
 
@@ -183,6 +200,7 @@ class PushResult(Reply, omit_defaults=True):
         Annotated[NoteReply, Meta(description="The server's note after the change (or the conflicting copy).")] | None
     ) = None
     conflicting_fields: ConflictingFields | None = None
+    merged_fields: MergedFields | None = None
     problem: dict[str, Any] | None = None
 
 

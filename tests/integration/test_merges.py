@@ -1,0 +1,176 @@
+"""Concurrent edits of a note's content merge, word by word, when they changed different words:
+the conflict is kept for the same words changed on both sides, and for a base no longer kept."""
+
+import uuid
+from typing import Any
+
+import msgspec
+import pytest
+
+from notes_core import notes, sync, table
+from tests.support.api import Api, Reply, User
+from tests.support.calls import counting
+
+BASE = "Shoping list:\nmilk, eggs\n"
+TYPO_FIXED = "Shopping list:\nmilk, eggs\n"
+PARAGRAPH_ADDED = "Shoping list:\nmilk, eggs\n\nFor the party: cake.\n"
+BOTH = "Shopping list:\nmilk, eggs\n\nFor the party: cake.\n"
+
+
+def _create(api: Api, user: User, content: str = BASE) -> dict[str, Any]:
+    body: dict[str, Any] = api.call("notes_create", user, body={"title": "list", "content": content}).body
+    return body
+
+
+def _patch(api: Api, user: User, note_id: str, base: int, **fields: Any) -> Reply:
+    return api.call("notes_update", user, note_id=note_id, body=fields, headers={"if-match": f'"{base}"'})
+
+
+def _push(api: Api, user: User, *changes: dict[str, Any]) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = api.call("sync_push", user, body={"changes": list(changes)}).body["results"]
+    return results
+
+
+def test_edits_of_different_words_from_the_same_version_both_apply(api: Api, user: User) -> None:
+    # Given a note two devices hold at version 1, one of which fixed a typo in the first line
+    note = _create(api, user)
+    assert _patch(api, user, note["id"], 1, content=TYPO_FIXED).status == 200
+
+    # When the other, still on version 1, adds a paragraph at the end
+    reply = _patch(api, user, note["id"], 1, content=PARAGRAPH_ADDED)
+
+    # Then both edits are in the note, at a new version, and the answer says it merged the content
+    assert reply.status == 200
+    assert (reply.body["content"], reply.body["version"], reply.body["merged_fields"]) == (BOTH, 3, ["content"])
+    assert reply.headers["etag"] == '"3"'
+    assert api.call("notes_get", user, note_id=note["id"]).body["content"] == BOTH
+
+
+def test_an_update_without_a_merge_has_no_merged_fields(api: Api, user: User) -> None:
+    note = _create(api, user)
+
+    reply = _patch(api, user, note["id"], 1, content=TYPO_FIXED)
+
+    assert "merged_fields" not in reply.body
+
+
+def test_edits_of_the_same_words_are_still_a_conflict(api: Api, user: User) -> None:
+    note = _create(api, user)
+    _patch(api, user, note["id"], 1, content="Shopping list:\nmilk, eggs\n")
+
+    reply = _patch(api, user, note["id"], 1, content="Groceries:\nmilk, eggs\n")
+
+    assert reply.status == 412
+    assert reply.body["conflicting_fields"] == ["content"]
+    assert reply.body["note"]["content"] == TYPO_FIXED
+
+
+def test_a_title_changed_since_is_a_conflict_whatever_the_content(api: Api, user: User) -> None:
+    # Given a note whose title and content another device changed
+    note = _create(api, user)
+    _patch(api, user, note["id"], 1, title="shopping", content=TYPO_FIXED)
+
+    # When a device on version 1 changes both too
+    reply = _patch(api, user, note["id"], 1, title="my list", content=PARAGRAPH_ADDED)
+
+    # Then titles are not merged: a conflict on both fields changed since
+    assert reply.status == 412
+    assert reply.body["conflicting_fields"] == ["title", "content"]
+
+
+def test_an_exact_replay_of_a_merged_edit_answers_the_same_and_merges_nothing_twice(api: Api, user: User) -> None:
+    note = _create(api, user)
+    _patch(api, user, note["id"], 1, content=TYPO_FIXED)
+    first = _patch(api, user, note["id"], 1, content=PARAGRAPH_ADDED)
+
+    again = _patch(api, user, note["id"], 1, content=PARAGRAPH_ADDED)
+
+    assert (again.status, again.body) == (200, first.body)
+    assert api.call("notes_get", user, note_id=note["id"]).body["version"] == 3
+
+
+def test_a_push_and_a_batch_merge_too(api: Api, user: User) -> None:
+    # Given two notes whose first line another device fixed
+    first, second = _create(api, user), _create(api, user)
+    for note in (first, second):
+        _patch(api, user, note["id"], 1, content=TYPO_FIXED)
+
+    # When a device on version 1 adds a paragraph to each: one by push, one by batch
+    pushed = _push(api, user, {"op": "upsert", "id": first["id"], "base_version": 1, "content": PARAGRAPH_ADDED})
+    batched = api.call(
+        "notes_batch", user, body={"update": [{"id": second["id"], "base_version": 1, "content": PARAGRAPH_ADDED}]}
+    ).body["results"]
+
+    # Then each is applied merged, and says so
+    assert [(r["status"], r["merged_fields"], r["note"]["content"]) for r in pushed] == [("applied", ["content"], BOTH)]
+    assert [(r["status"], r["merged_fields"], r["note"]["content"]) for r in batched] == [
+        ("updated", ["content"], BOTH)
+    ]
+
+
+def test_a_push_replayed_after_a_lost_answer_answers_its_merges_the_same(api: Api, user: User) -> None:
+    note = _create(api, user)
+    _patch(api, user, note["id"], 1, content=TYPO_FIXED)
+    change = {"op": "upsert", "id": note["id"], "base_version": 1, "content": PARAGRAPH_ADDED}
+    first = _push(api, user, change)
+
+    again = _push(api, user, change)
+
+    assert again == first
+    assert again[0]["merged_fields"] == ["content"]
+
+
+def test_a_merge_finds_the_text_of_a_base_that_changed_no_text(api: Api, user: User) -> None:
+    # Given a note trashed at version 2 (no text changed), which a device then holds
+    note = _create(api, user)
+    _patch(api, user, note["id"], 1, trashed=True)
+    # ...and whose first line another device fixed at version 3
+    _patch(api, user, note["id"], 2, content=TYPO_FIXED)
+
+    # When the device on version 2 adds a paragraph
+    reply = _patch(api, user, note["id"], 2, content=PARAGRAPH_ADDED)
+
+    # Then the text at version 2 (version 1's revision) was the base: both edits are in
+    assert (reply.status, reply.body["content"], reply.body["trashed"]) == (200, BOTH, True)
+
+
+def test_a_base_no_longer_kept_is_a_conflict(api: Api, user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a note whose revisions are kept in two slots, written at three versions
+    for module in (notes, sync):
+        monkeypatch.setattr(module, "_settings", msgspec.structs.replace(module._settings, revisions_per_note=2))
+    note = _create(api, user)
+    _patch(api, user, note["id"], 1, content=TYPO_FIXED)
+    _patch(api, user, note["id"], 2, title="renamed")
+
+    # When a device on version 1 (whose text's slot version 3 overwrote) adds a paragraph
+    reply = _patch(api, user, note["id"], 1, content=PARAGRAPH_ADDED)
+
+    # Then without its base text there is no merge: the conflict it always was
+    assert reply.status == 412
+    assert reply.body["conflicting_fields"] == ["content"]
+
+
+def test_a_merge_adds_one_read_for_a_whole_push(api: Api, user: User) -> None:
+    # Given three notes whose first line another device fixed
+    listed = [_create(api, user) for _ in range(3)]
+    for note in listed:
+        _patch(api, user, note["id"], 1, content=TYPO_FIXED)
+    changes = [{"op": "upsert", "id": n["id"], "base_version": 1, "content": PARAGRAPH_ADDED} for n in listed]
+
+    # When a push merges all three
+    with counting(table._dynamodb()) as calls:
+        results = _push(api, user, *changes)
+
+    # Then it read their base revisions in one more request, and wrote once
+    assert [result["merged_fields"] for result in results] == [["content"]] * 3
+    assert dict(calls.operations) == {"BatchGetItem": 2, "TransactWriteItems": 1}
+
+
+def test_an_edit_that_needs_no_merge_reads_no_revision(api: Api, user: User) -> None:
+    note = _create(api, user)
+
+    with counting(table._dynamodb()) as calls:
+        _push(api, user, {"op": "upsert", "id": note["id"], "base_version": 1, "content": "new"})
+        _push(api, user, {"op": "upsert", "id": str(uuid.uuid4()), "base_version": None, "title": "t", "content": "c"})
+
+    assert dict(calls.operations) == {"BatchGetItem": 2, "TransactWriteItems": 2}
