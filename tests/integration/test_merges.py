@@ -8,6 +8,7 @@ import msgspec
 import pytest
 
 from notes_core import notes, sync, table
+from notes_core.note import MAX_CONTENT_CHARS
 from tests.support.api import Api, Reply, User
 from tests.support.calls import counting
 
@@ -63,6 +64,21 @@ def test_edits_of_the_same_words_are_still_a_conflict(api: Api, user: User) -> N
     assert reply.status == 412
     assert reply.body["conflicting_fields"] == ["content"]
     assert reply.body["note"]["content"] == TYPO_FIXED
+
+
+def test_a_merge_longer_than_a_note_may_be_is_a_conflict(api: Api, user: User) -> None:
+    # Given a note ten characters short of the longest content, whose start one device lengthened
+    base = "word " * ((MAX_CONTENT_CHARS - 10) // 5)
+    note = _create(api, user, content=base)
+    assert _patch(api, user, note["id"], 1, content="Intro: " + base).status == 200
+
+    # When another, on version 1, lengthens its end: each edit fits, both together do not
+    reply = _patch(api, user, note["id"], 1, content=base + "Outro.")
+
+    # Then nothing is stored that a client could not have sent: the conflict, the first edit kept
+    assert reply.status == 412
+    assert reply.body["conflicting_fields"] == ["content"]
+    assert api.call("notes_get", user, note_id=note["id"]).body["content"] == "Intro: " + base
 
 
 def test_a_title_changed_since_is_a_conflict_whatever_the_content(api: Api, user: User) -> None:

@@ -1,5 +1,7 @@
 """notes_core.merge: three-way merges of text at word granularity, exact or refused."""
 
+import random
+
 import pytest
 
 from notes_core.merge import merge, tokens
@@ -76,3 +78,19 @@ def test_tokens_join_back_into_the_text(text: str) -> None:
 
 def test_a_character_and_what_modifies_it_are_one_token() -> None:
     assert tokens("👍🏽👩‍💻🇫🇷é\u0301x") == ["👍🏽", "👩\u200d💻", "🇫🇷", "é\u0301x"]
+
+
+@pytest.mark.parametrize("vocabulary", [12, 3000])
+def test_a_long_note_edited_at_both_ends_merges(vocabulary: int) -> None:
+    # Given a 100,000-character note of everyday words, most of them many times over
+    chosen = random.Random(vocabulary)
+    words = [f"word{index}" for index in range(vocabulary)]
+    base = ""
+    while len(base) < 100_000:
+        base += chosen.choice(words) + chosen.choice((" ", " ", ", ", ".\n"))
+
+    # When one side rewrites its first line and the other adds a paragraph at its end
+    merged = merge(base, "Edited first line. " + base, base + "\n\nA new paragraph.")
+
+    # Then both edits are in (a matcher that ignores common tokens found no anchors and refused)
+    assert merged == "Edited first line. " + base + "\n\nA new paragraph."

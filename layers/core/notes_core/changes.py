@@ -38,6 +38,7 @@ from notes_core.caller import Caller
 from notes_core.config import NotesSettings
 from notes_core.merge import merge
 from notes_core.note import (
+    MAX_CONTENT_CHARS,
     MAX_MEDIA_PER_NOTE,
     NOTE_FIELDS,
     TEXT_FIELDS,
@@ -369,7 +370,7 @@ def _judge_update(
     if stale:  # only the content changed since the base: merge the two edits of the text
         base_text = clock.texts.get((current.id, base))
         merged = merge(base_text, current.content, str(different["content"])) if base_text is not None else None
-        if merged is None:
+        if merged is None or len(merged) > MAX_CONTENT_CHARS:  # overlapping edits, or a text too long to keep
             return Outcome(Status.CONFLICT, current, conflicting_fields=stale), None
         merged_fields = ("content",)
         different["content"] = merged
