@@ -63,7 +63,11 @@ def merge(base: str, current: str, edited: str) -> str | None:
     base_tokens, current_tokens, edited_tokens = tokens(base), tokens(current), tokens(edited)
     merged: list[str] = []
     for region in merge3.Merge3(
-        base_tokens, current_tokens, edited_tokens, sequence_matcher=PatienceSequenceMatcher
+        base_tokens,
+        current_tokens,
+        edited_tokens,
+        # merge3's protocol names difflib's autojunk argument, which patience diff has no use for
+        sequence_matcher=PatienceSequenceMatcher,  # type: ignore[arg-type]
     ).merge_regions():
         match region[0]:
             case "unchanged":
