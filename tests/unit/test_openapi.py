@@ -45,3 +45,12 @@ def test_the_gateways_own_answers_are_documented_beside_the_functions_problems()
             assert "www-authenticate" in responses["401"]["headers"]
         elif "401" in responses:
             assert responses["401"]["content"] == {"application/problem+json": problem}
+
+
+def test_every_answer_to_an_edit_that_may_merge_documents_merged_fields() -> None:
+    document = json.loads(published_document())
+    schemas = document["components"]["schemas"]
+    patched = document["paths"]["/v1/notes/{id}"]["patch"]["responses"]["200"]["content"]["application/json"]
+    patch_reply = schemas[patched["schema"]["$ref"].rsplit("/", 1)[-1]]
+    for schema in (patch_reply, schemas["PushResult"], schemas["BatchResult"]):
+        assert "merged_fields" in schema["properties"]

@@ -168,7 +168,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Change a note, based on a version; disjoint edits merge",
         200,
         notes_models.UpdateNoteRequest,
-        notes_models.NoteReply,
+        notes_models.UpdatedNoteReply,
         problems=(*_BODY_PROBLEMS, 401, 404, 412, 428),
         parameters=(_NOTE_ID, _IF_MATCH),
         reply_headers=("ETag",),
