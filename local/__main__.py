@@ -3,6 +3,7 @@
 moto on $MOTO_PORT (default 5000), every resource provisioned from template.yaml, and the HTTP
 front on $PORT (default 3000). A template parameter can be overridden by an environment variable
 named after it in upper snake case (TombstoneRetentionDays -> TOMBSTONE_RETENTION_DAYS).
+The template's schedules run every $LOCAL_SCHEDULE_SECONDS (default 300; local.schedules).
 Ctrl-C (or SIGTERM) stops everything. With NOTES_SYNC_AWS_CALLS_DIR set, the AWS calls of the
 functions and state machines are recorded and written there on the way out (local.aws_calls).
 """
@@ -17,6 +18,7 @@ from types import FrameType
 
 from local import template as tpl
 from local.aws_calls import DIRECTORY_VARIABLE, CallRecorder
+from local.schedules import INTERVAL_VARIABLE, ScheduleRunner, interval_seconds
 from local.stack import LocalStack, environment_name
 from local.workers import start_pollers
 
@@ -26,6 +28,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
     arguments = parser.parse_args()
+
+    try:
+        schedule_interval = interval_seconds(os.environ)
+    except ValueError as exc:
+        parser.exit(2, f"{parser.prog}: {exc}\n")
 
     try:
         stack = LocalStack(moto_port=arguments.moto_port)
@@ -40,6 +47,7 @@ def main() -> None:
 
     front = make_front(LocalApi(stack.provisioned, stack.functions, stack.moto.endpoint_url), arguments.port)
     pollers = start_pollers(stack)
+    scheduler = ScheduleRunner(stack, schedule_interval).start()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=front.shutdown, daemon=True).start()
@@ -49,10 +57,14 @@ def main() -> None:
     print(f"notes-sync local stack on http://127.0.0.1:{front.server_address[1]}", flush=True)
     print("  API under /v1, Swagger UI at /docs; any confirmation code is accepted (no email is sent)", flush=True)
     print(f"  moto (AWS) on {stack.moto.endpoint_url}", flush=True)
+    for schedule in scheduler.schedules:
+        every = f"every {schedule_interval:g} s ({INTERVAL_VARIABLE})"
+        print(f"  {schedule.target} {schedule.event} ({schedule.expression}) runs {every}", flush=True)
     try:
         front.serve_forever()
     finally:
         front.server_close()
+        scheduler.stop()
         for poller in pollers:
             poller.stop()
         stack.stop()

@@ -1,5 +1,5 @@
 """template.yaml as the local stack and the tests read it: resources, functions, routes, queues'
-event sources, and the CloudFormation intrinsics needed to resolve their properties.
+event sources, schedules, and the CloudFormation intrinsics needed to resolve their properties.
 
 Nothing here lists routes, functions or names of its own: everything comes from the template.
 """
@@ -244,6 +244,55 @@ class QueueSource:
     function: str
     batch_size: int
     reports_batch_item_failures: bool
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A Schedule (an EventBridge rule) or ScheduleV2 (an EventBridge Scheduler schedule) event of a
+    state machine or a function."""
+
+    target: str  # logical id of the state machine or function it starts
+    target_type: str  # AWS::Serverless::StateMachine or AWS::Serverless::Function
+    event: str  # the event's name in the target's Events
+    event_type: str  # Schedule or ScheduleV2
+    expression: str  # rate(...) or cron(...)
+    input: str | None  # the JSON text the target gets; None: the service's own event (local.schedules)
+    name: str | None  # the rule's or schedule's Name, if the template gives one
+
+
+SCHEDULE_EVENT_TYPES = ("Schedule", "ScheduleV2")
+_SCHEDULED_TYPES = ("AWS::Serverless::StateMachine", "AWS::Serverless::Function")
+
+
+def schedules(template: dict[str, Any], resolver: Resolver) -> list[Schedule]:
+    """Every enabled schedule of a state machine or function, in template order. A Schedule with
+    `Enabled: false`, or either type with `State: DISABLED`, never runs (SAM's Schedule and
+    ScheduleV2 event sources); `Input` is resolved against the stack."""
+    found = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] not in _SCHEDULED_TYPES:
+            continue
+        for event_name, event in resource.get("Properties", {}).get("Events", {}).items():
+            if event["Type"] not in SCHEDULE_EVENT_TYPES:
+                continue
+            properties = event.get("Properties", {})
+            enabled = resolver.resolve(properties.get("Enabled", True))
+            state = resolver.resolve(properties.get("State", "ENABLED"))
+            if str(enabled).lower() == "false" or state == "DISABLED":
+                continue
+            given = resolver.resolve(properties.get("Input"))
+            found.append(
+                Schedule(
+                    target=logical_id,
+                    target_type=resource["Type"],
+                    event=event_name,
+                    event_type=event["Type"],
+                    expression=str(properties.get("ScheduleExpression", properties.get("Schedule"))),
+                    input=None if given is None else str(given),
+                    name=resolver.resolve(properties.get("Name")),
+                )
+            )
+    return found
 
 
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -94,3 +94,69 @@ def test_values_cloudformation_refuses_are_refused_with_its_message(parameter: s
 
     assert str(refused.value) == message
     assert refused.value.parameter == parameter
+
+
+def test_the_schedules_are_read_from_the_template() -> None:
+    # Given the template
+    template = tpl.load()
+
+    # When its schedules are read
+    found = tpl.schedules(template, _resolver())
+
+    # Then the purge-trash machine's daily schedule is the one, with its input
+    assert found == [
+        tpl.Schedule(
+            target="PurgeTrashStateMachine",
+            target_type="AWS::Serverless::StateMachine",
+            event="Daily",
+            event_type="ScheduleV2",
+            expression="rate(1 day)",
+            input="{}",
+            name=None,
+        )
+    ]
+
+
+def test_schedules_of_functions_and_machines_are_read_unless_disabled() -> None:
+    # Given a template whose function and machine have schedules of both kinds, some disabled
+    def function(events: dict[str, object]) -> dict[str, object]:
+        return {"Type": "AWS::Serverless::Function", "Properties": {"Events": events}}
+
+    template = {
+        "Resources": {
+            "Nightly": function(
+                {
+                    "Rule": {"Type": "Schedule", "Properties": {"Schedule": "cron(0 3 * * ? *)", "Input": '{"a": 1}'}},
+                    "Off": {"Type": "Schedule", "Properties": {"Schedule": "rate(1 hour)", "Enabled": False}},
+                    "Api": {"Type": "HttpApi", "Properties": {"Method": "GET", "Path": "/x"}},
+                }
+            ),
+            "Machine": {
+                "Type": "AWS::Serverless::StateMachine",
+                "Properties": {
+                    "Events": {
+                        "Hourly": {
+                            "Type": "ScheduleV2",
+                            "Properties": {
+                                "ScheduleExpression": "rate(1 hour)",
+                                "Name": {"Fn::Sub": "${AWS::Region}-h"},
+                            },
+                        },
+                        "Paused": {
+                            "Type": "ScheduleV2",
+                            "Properties": {"ScheduleExpression": "rate(1 hour)", "State": "DISABLED"},
+                        },
+                    }
+                },
+            },
+        }
+    }
+
+    # When its schedules are read
+    found = tpl.schedules(template, _resolver())
+
+    # Then each enabled one is there, with its input (None: none given) and its resolved name
+    assert [(s.target, s.event, s.event_type, s.expression, s.input, s.name) for s in found] == [
+        ("Nightly", "Rule", "Schedule", "cron(0 3 * * ? *)", '{"a": 1}', None),
+        ("Machine", "Hourly", "ScheduleV2", "rate(1 hour)", None, "eu-west-1-h"),
+    ]
