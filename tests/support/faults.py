@@ -1,5 +1,6 @@
-"""Faults injected into AWS calls: one boto3 client's answers, or a moto backend's behaviour."""
+"""Faults injected into AWS calls: one boto3 client's answers, a moto backend's behaviour, or a call held back."""
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -67,3 +68,25 @@ def moto_failing(
         yield injected
     finally:
         setattr(backend_class, method, original)
+
+
+@contextmanager
+def held(session: Any, operation: str, holds: Callable[[dict[str, Any]], bool]) -> Iterator[threading.Event]:
+    """While active, each call of `operation` (e.g. "dynamodb.Query") whose parameters `holds`
+    matches, by a client made from `session` from now on, waits before it is sent until the
+    yielded event is set (30 s at most). moto's ASL executor makes a client from boto3's default
+    session for each Task, so a test can hold a state machine at a chosen call, in the
+    execution's own thread, while it changes what that call will read."""
+    released = threading.Event()
+
+    def wait(params: dict[str, Any], **_: Any) -> None:
+        if holds(params):
+            released.wait(30)
+
+    event = f"before-parameter-build.{operation}"
+    session.events.register(event, wait)
+    try:
+        yield released
+    finally:
+        released.set()
+        session.events.unregister(event, wait)
