@@ -20,7 +20,11 @@ help:  ## list the targets
 run: $(VENV)/.installed  ## serve the local stack on 127.0.0.1: the API on PORT (3000), moto on MOTO_PORT (5000)
 	$(PY) -m local
 
-test: lint unit integration property e2e template  ## lint and run every test tier
+# The tiers run TEST_JOBS at a time (2: this machine's cores), longest first; each tier's output is
+# printed whole when it ends. One failing tier fails the run.
+TEST_JOBS ?= 2
+test:  ## lint and run every test tier (TEST_JOBS at a time)
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target integration e2e property template lint unit
 
 $(VENV)/.installed: requirements/dev.txt layers/core/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (set PYTHON312=/path/to/python3.12)"; exit 1; }
