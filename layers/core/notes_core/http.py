@@ -89,19 +89,45 @@ def _raw_json(event: HttpRequest) -> bytes:
     return body
 
 
+def _whole_number(literal: str) -> int | float:
+    """A JSON number written with a fraction or exponent, as the integer it is when it is one: JSON
+    Schema's `integer` (the document's) admits 2.0 and 1e2, so the API reads them as 2 and 100."""
+    value = float(literal)
+    return int(value) if value.is_integer() else value
+
+
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder[Body](model: type[Body]) -> msgspec.json.Decoder[Body]:
+    # float_hook reaches the members typed Any (batch and push items, checked one by one later).
+    if model not in _DECODERS:
+        _DECODERS[model] = msgspec.json.Decoder(model, float_hook=_whole_number)
+    decoder: msgspec.json.Decoder[Body] = _DECODERS[model]
+    return decoder
+
+
+_UNTYPED = msgspec.json.Decoder(float_hook=_whole_number)
+
+
 def json_body[Body](event: HttpRequest, model: type[Body]) -> Body:
     """Parse and validate the JSON body; unknown or server-owned fields are refused by the model."""
     body = _raw_json(event)
     try:
-        return msgspec.json.decode(body, type=model)
-    except msgspec.ValidationError as exc:
+        return _decoder(model).decode(body)
+    except msgspec.ValidationError:
         # msgspec stops at the first value of the wrong type, maybe before malformed JSON further on,
-        # which is a 400 whatever its types: read it again without them to tell.
+        # which is a 400 whatever its types: read it again without them to tell. A typed integer
+        # written as 2.0 is refused by the typed read, so the value read without types is checked
+        # again (msgspec.convert is as strict: true and "2" are still not integers).
         try:
-            msgspec.json.decode(body)
+            value = _UNTYPED.decode(body)
         except msgspec.DecodeError as malformed:
             raise validation_error(malformed) from None
-        raise validation_error(exc) from None
+        try:
+            return msgspec.convert(value, type=model)
+        except msgspec.ValidationError as invalid:
+            raise validation_error(invalid) from None
     except msgspec.DecodeError as exc:
         raise validation_error(exc) from None
 
@@ -205,7 +231,9 @@ def path_version(event: HttpRequest, name: str = "version") -> int:
     return int(raw)
 
 
-_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,16})"?\s*$')
+# Blanks are spaces and tabs only, as the document's pattern for If-Match says (regex engines
+# disagree about what else \s matches).
+_ENTITY_TAG = re.compile(r'^[ \t]*(?:W/)?"?([0-9]{1,16})"?[ \t]*$')
 
 
 def if_match(event: HttpRequest) -> int | Literal["*"] | None:
@@ -213,9 +241,9 @@ def if_match(event: HttpRequest) -> int | Literal["*"] | None:
     raw = event.headers.get("if-match")
     if raw is None:
         return None
-    if raw.strip() == "*":
+    if raw.strip(" \t") == "*":
         return "*"
-    found = _ENTITY_TAG.match(raw)
+    found = _ENTITY_TAG.fullmatch(raw)
     if not found:
         raise errors.MalformedRequest('If-Match must be one of this API\'s ETags, such as "3".')
     return int(found.group(1))
