@@ -148,7 +148,7 @@ def _over_25_items(case: FuzzCase) -> bool:
 ALLOWED = (
     Allowed(
         "positive_data_acceptance",
-        ("listNotes", "pullChanges"),
+        ("listNotes", "pullChanges", "listRevisions"),
         400,
         "malformed-request",
         "A cursor is opaque, valid only when the server issued it: a made-up one is refused 400. Which cursors "
