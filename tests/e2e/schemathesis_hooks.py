@@ -120,11 +120,13 @@ def _has_cursor(case: FuzzCase) -> bool:
     return bool((case.query or {}).get("cursor"))
 
 
-def _if_match_version(case: FuzzCase) -> int | None:
-    """The version If-Match names (notes_core.http.if_match), or None for none or *."""
-    raw = str({name.lower(): value for name, value in (case.headers or {}).items()}.get("if-match", "*"))
-    digits = raw.strip(" \t").removeprefix("W/").strip('"')
-    return int(digits) if digits.isdigit() else None
+def _if_match(case: FuzzCase) -> int | str | None:
+    """What If-Match names (notes_core.http.if_match): a version, "*", or None when it is absent."""
+    raw = {name.lower(): value for name, value in (case.headers or {}).items()}.get("if-match")
+    if raw is None:
+        return None
+    named = str(raw).strip(" \t").removeprefix("W/").strip('"')
+    return int(named) if named.isdigit() else named
 
 
 def _body(case: FuzzCase) -> dict[str, Any]:
@@ -132,12 +134,12 @@ def _body(case: FuzzCase) -> dict[str, Any]:
 
 
 def _names_no_version(case: FuzzCase) -> bool:
-    return _if_match_version(case) is None and _body(case).get("base_version") is None
+    return _if_match(case) in (None, "*") and _body(case).get("base_version") is None
 
 
 def _names_two_versions(case: FuzzCase) -> bool:
-    base_version = _body(case).get("base_version")
-    if_match = _if_match_version(case)
+    """If-Match (* too) and base_version both sent, and not the same version."""
+    base_version, if_match = _body(case).get("base_version"), _if_match(case)
     return None not in (if_match, base_version) and if_match != base_version
 
 
@@ -184,7 +186,7 @@ ALLOWED = (
         ("updateNote",),
         400,
         "malformed-request",
-        "If-Match and base_version, when both are sent, must name the same version.",
+        "If-Match and base_version, when both are sent, must name the same version (* names none).",
         _names_two_versions,
     ),
     Allowed(

@@ -36,6 +36,10 @@ def _kept(case: Any, response: Any, check: str = "positive_data_acceptance") -> 
             _case("updateNote", headers={"If-Match": 'W/"3"'}, body={"title": "t", "base_version": 2}),
             _answer(400, "malformed-request"),
         ),
+        (
+            _case("updateNote", headers={"If-Match": "*"}, body={"title": "t", "base_version": 2}),
+            _answer(400, "malformed-request"),
+        ),
         (_case("batchNotes", body={"create": [{}] * 20, "delete": [{}] * 6}), _answer(422, "validation-error")),
     ],
 )

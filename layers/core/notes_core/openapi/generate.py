@@ -75,7 +75,8 @@ _IF_MATCH_UPDATE = Parameter(
     "If-Match",
     "header",
     'The ETag of the version the change is based on, e.g. "3". Required unless the body has base_version '
-    "(428 without either; `*` names no version); 400 when it and base_version differ.",
+    "(428 without either; `*` names no version); 400 when it and base_version are both sent and differ (`*` "
+    "included).",
     {"type": "string", "pattern": _ETAG_PATTERN},
     '"3"',
 )
