@@ -11,8 +11,9 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 PYTEST := $(PY) -m pytest
 SOAK_EXAMPLES ?= 2000
+FUZZ_EXAMPLES ?= 100
 
-.PHONY: help run test lint unit integration property e2e template soak bench openapi invoke build deploy clean
+.PHONY: help run test lint unit integration property e2e template soak fuzz bench openapi invoke build deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9]+):.*## (.*)/  make \1\t\2/' | expand -t 24
@@ -47,7 +48,7 @@ lint: $(VENV)/.installed node_modules/.installed  ## ruff, mypy, asl-validator, 
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	cd layers/core && ../../$(PY) -m notes_core.openapi.generate --check || { echo "openapi.json is stale: run make openapi"; exit 1; }
+	cd layers/core && ../../$(PY) -m notes_core.openapi.generate --check --errors ../../docs/errors.md
 
 unit: $(VENV)/.installed  ## the tests that need no AWS
 	$(PYTEST) tests/unit
@@ -71,13 +72,16 @@ template: $(VENV)/.installed $(SAM_VENV)/.installed  ## cfn-lint, sam validate -
 soak: $(VENV)/.installed  ## the property tier at SOAK_EXAMPLES (2000) examples
 	NOTES_SYNC_EXAMPLES=$(SOAK_EXAMPLES) $(PYTEST) tests/property
 
+fuzz: $(VENV)/.installed  ## schemathesis against a local stack at FUZZ_EXAMPLES (100) examples per operation
+	NOTES_SYNC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) -s tests/e2e/test_openapi_fuzz.py
+
 bench: $(VENV)/.installed  ## the benchmarks: figures to bench/results/
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.sync_cost
 	$(PY) -m bench.deletion
 
-openapi: $(VENV)/.installed  ## regenerate the OpenAPI document
-	cd layers/core && ../../$(PY) -m notes_core.openapi.generate
+openapi: $(VENV)/.installed  ## regenerate the OpenAPI document and docs/errors.md
+	cd layers/core && ../../$(PY) -m notes_core.openapi.generate --errors ../../docs/errors.md
 
 # One function with an event, as `sam local invoke FUNCTION -e EVENT` would run it, without Docker.
 invoke: $(VENV)/.installed  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one function locally

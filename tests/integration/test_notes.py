@@ -217,7 +217,7 @@ def test_base_version_in_the_body_works_like_if_match(api: Api, user: User) -> N
     assert reply.body["version"] == 2
 
 
-@pytest.mark.parametrize("base_version", [True, "1", 1.0], ids=["boolean", "string", "float"])
+@pytest.mark.parametrize("base_version", [True, "1", 1.5], ids=["boolean", "string", "fraction"])
 def test_a_base_version_that_is_not_a_json_integer_is_422(api: Api, user: User, base_version: Any) -> None:
     note = _create(api, user).body
 
@@ -231,6 +231,21 @@ def test_a_base_version_that_is_not_a_json_integer_is_422(api: Api, user: User, 
 
     assert (reply.status, reply.body["errors"][0]["pointer"]) == (422, "/base_version")
     assert api.call("notes_get", user, note_id=note["id"]).body["version"] == 1
+
+
+def test_a_whole_number_written_with_a_fraction_is_the_integer_it_is(api: Api, user: User) -> None:
+    # JSON Schema's integer (the document's) admits 1.0: a client whose JSON writes it so is understood
+    note = _create(api, user).body
+
+    reply = api.call(
+        "notes_update", user, note_id=note["id"], body={"title": "new", "base_version": 1.0}, headers={"if-match": None}
+    )
+    pushed = api.call(
+        "sync_push", user, body={"changes": [{"op": "upsert", "id": note["id"], "base_version": 2.0, "content": "c"}]}
+    )
+
+    assert (reply.status, reply.body["version"]) == (200, 2)
+    assert (pushed.body["results"][0]["status"], pushed.body["results"][0]["note"]["version"]) == ("applied", 3)
 
 
 def test_update_without_a_version_is_428(api: Api, user: User) -> None:

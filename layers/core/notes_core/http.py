@@ -31,31 +31,149 @@ LambdaHandler = Callable[[dict[str, Any], LambdaContext], Response]
 
 @dataclass(frozen=True)
 class ProblemKind:
+    """A problem type: its status, its name (the end of its `type` URI), its title, when a client
+    meets it and what the client does then (the catalogue in the OpenAPI document and
+    docs/errors.md is made from these)."""
+
     status: int
     slug: str
     title: str
+    when: str
+    what_to_do: str
 
 
 # Every domain error a client can meet, with the status and problem type it is answered with.
 PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
-    errors.MalformedRequest: ProblemKind(400, "malformed-request", "The request could not be read"),
-    errors.InvalidCode: ProblemKind(400, "invalid-code", "The code is wrong or has expired"),
-    errors.NotAuthenticated: ProblemKind(401, "unauthorized", "Not authenticated"),
-    errors.UserNotConfirmed: ProblemKind(403, "user-not-confirmed", "The email address is not confirmed"),
-    errors.WrongPassword: ProblemKind(403, "wrong-password", "The current password is wrong"),
-    errors.NotFound: ProblemKind(404, "not-found", "Not found"),
-    errors.AlreadyExists: ProblemKind(409, "already-exists", "It exists already"),
-    errors.WriteContention: ProblemKind(409, "write-contention", "Concurrent writes; retry"),
-    errors.MediaLimitReached: ProblemKind(409, "media-limit", "The note has its five images"),
-    errors.ResyncRequired: ProblemKind(410, "resync-required", "Sync again from the beginning"),
-    errors.PreconditionFailed: ProblemKind(412, "version-conflict", "The note changed since that version"),
-    errors.PayloadTooLarge: ProblemKind(413, "payload-too-large", "Too large"),
-    errors.UnsupportedMediaType: ProblemKind(415, "unsupported-media-type", "Unsupported media type"),
-    errors.InvalidInput: ProblemKind(422, "validation-error", "The request is not valid"),
-    errors.PreconditionRequired: ProblemKind(428, "precondition-required", "Say which version the change is based on"),
-    errors.RateLimited: ProblemKind(429, "too-many-requests", "Too many attempts"),
+    errors.MalformedRequest: ProblemKind(
+        400,
+        "malformed-request",
+        "The request could not be read",
+        "The body is not JSON (or is missing), a query parameter is out of its range, the cursor is not one this "
+        "API issued, If-Match is not one of this API's ETags, or If-Match and base_version name different versions.",
+        "Fix the request: sent again unchanged, it gets the same answer. For a cursor, pull from the beginning.",
+    ),
+    errors.InvalidCode: ProblemKind(
+        400,
+        "invalid-code",
+        "The code is wrong or has expired",
+        "A sign-up confirmation, password reset or email verification code is wrong or has expired (or nothing "
+        "awaits a code for that address).",
+        "Ask the user to check the code, or have a new one sent (resend-code, forgot-password, PUT /v1/account/email).",
+    ),
+    errors.NotAuthenticated: ProblemKind(
+        401,
+        "unauthorized",
+        "Not authenticated",
+        "Sign-in with a wrong password or an unknown email (the same answer for both); a refresh token that is not "
+        "valid or was revoked; or a token the gateway let through that the API refuses: an ID token instead of the "
+        "access token, a token issued before the user's last sign-out (for writes), an account being deleted.",
+        "Refresh the tokens once with POST /v1/auth/refresh and retry; if the refresh is refused too, sign in again.",
+    ),
+    errors.UserNotConfirmed: ProblemKind(
+        403,
+        "user-not-confirmed",
+        "The email address is not confirmed",
+        "Sign-in to an account whose email address was never confirmed.",
+        "Confirm it with POST /v1/auth/confirm (POST /v1/auth/resend-code sends the code again).",
+    ),
+    errors.WrongPassword: ProblemKind(
+        403,
+        "wrong-password",
+        "The current password is wrong",
+        "PUT /v1/account/password with a wrong current password.",
+        "Ask the user for the current password again; the session stays signed in.",
+    ),
+    errors.NotFound: ProblemKind(
+        404,
+        "not-found",
+        "Not found",
+        "No such note, image or revision for this caller: unknown, deleted, another user's, a revision expired or "
+        "overwritten, or a path id that is not a UUID (a version that is not a positive integer).",
+        "Drop the local reference (for a note, the next pull tells what became of it).",
+    ),
+    errors.AlreadyExists: ProblemKind(
+        409,
+        "already-exists",
+        "It exists already",
+        "Sign-up or an email change to an address an account uses; a create with the id of a note that has other "
+        "content (the problem carries the server's `note`); an image media_id asked again with another type or size.",
+        "Do not retry as is: sign in instead, choose another address, or generate a new id.",
+    ),
+    errors.WriteContention: ProblemKind(
+        409,
+        "write-contention",
+        "Concurrent writes; retry",
+        "Other writes to the same notes kept winning; nothing of this request was applied.",
+        "Retry the same request after a short, jittered backoff: retries are safe.",
+    ),
+    errors.MediaLimitReached: ProblemKind(
+        409,
+        "media-limit",
+        "The note has its five images",
+        "An image slot asked for on a note that holds five images (pending uploads count until they expire).",
+        "Delete an image first, or wait until abandoned uploads expire (about 17 minutes).",
+    ),
+    errors.ResyncRequired: ProblemKind(
+        410,
+        "resync-required",
+        "Sync again from the beginning",
+        "A pull whose cursor is older than the tombstone retention (90 days by default): deletions may be forgotten.",
+        "Push the outbox if you like, then discard the cursor and local copies and pull from the beginning.",
+    ),
+    errors.PreconditionFailed: ProblemKind(
+        412,
+        "version-conflict",
+        "The note changed since that version",
+        "A change, delete or restore based on a version whose fields changed since; the problem carries the "
+        "server's `note` and the `conflicting_fields`.",
+        "Merge with `note` (or show the user), then send the change again based on `note.version`.",
+    ),
+    errors.PayloadTooLarge: ProblemKind(
+        413,
+        "payload-too-large",
+        "Too large",
+        "A body over 5 MiB, or an image declared larger than 10 MiB.",
+        "Send large outboxes in several pushes; scale images down to 10 MiB.",
+    ),
+    errors.UnsupportedMediaType: ProblemKind(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "A body sent as something other than application/json, or an image type other than image/jpeg, image/png, "
+        "image/webp, image/gif and image/heic.",
+        "Send content-type: application/json; convert the image to one of those types.",
+    ),
+    errors.InvalidInput: ProblemKind(
+        422,
+        "validation-error",
+        "The request is not valid",
+        "The body was read but breaks a rule: a missing, unknown or server-owned member, a wrong type, a value out "
+        "of bounds, a password the user pool's policy refuses. `errors` names each member as a JSON pointer.",
+        "Fix the members `errors` names; sent again unchanged, it gets the same answer.",
+    ),
+    errors.PreconditionRequired: ProblemKind(
+        428,
+        "precondition-required",
+        "Say which version the change is based on",
+        "PATCH /v1/notes/{id} with neither If-Match nor base_version (If-Match: * names no version).",
+        'Send If-Match with the note\'s ETag ("3") or base_version in the body.',
+    ),
+    errors.RateLimited: ProblemKind(
+        429,
+        "too-many-requests",
+        "Too many attempts",
+        "Cognito refused the attempt: five failed sign-ins in a row lock the email out (for 1 s, doubling to 15 "
+        "minutes), and codes and emails have their own limits.",
+        "Wait, then retry with exponential backoff; tell the user why.",
+    ),
 }
-INTERNAL_ERROR = ProblemKind(500, "internal-error", "Internal error")
+INTERNAL_ERROR = ProblemKind(
+    500,
+    "internal-error",
+    "Internal error",
+    "Something failed on the server's side while handling the request.",
+    "Retry with exponential backoff (retries are safe); if it lasts, report the apigw-requestid.",
+)
 
 
 class HttpRequest:
@@ -89,19 +207,45 @@ def _raw_json(event: HttpRequest) -> bytes:
     return body
 
 
+def _whole_number(literal: str) -> int | float:
+    """A JSON number written with a fraction or exponent, as the integer it is when it is one: JSON
+    Schema's `integer` (the document's) admits 2.0 and 1e2, so the API reads them as 2 and 100."""
+    value = float(literal)
+    return int(value) if value.is_integer() else value
+
+
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder[Body](model: type[Body]) -> msgspec.json.Decoder[Body]:
+    # float_hook reaches the members typed Any (batch and push items, checked one by one later).
+    if model not in _DECODERS:
+        _DECODERS[model] = msgspec.json.Decoder(model, float_hook=_whole_number)
+    decoder: msgspec.json.Decoder[Body] = _DECODERS[model]
+    return decoder
+
+
+_UNTYPED = msgspec.json.Decoder(float_hook=_whole_number)
+
+
 def json_body[Body](event: HttpRequest, model: type[Body]) -> Body:
     """Parse and validate the JSON body; unknown or server-owned fields are refused by the model."""
     body = _raw_json(event)
     try:
-        return msgspec.json.decode(body, type=model)
-    except msgspec.ValidationError as exc:
+        return _decoder(model).decode(body)
+    except msgspec.ValidationError:
         # msgspec stops at the first value of the wrong type, maybe before malformed JSON further on,
-        # which is a 400 whatever its types: read it again without them to tell.
+        # which is a 400 whatever its types: read it again without them to tell. A typed integer
+        # written as 2.0 is refused by the typed read, so the value read without types is checked
+        # again (msgspec.convert is as strict: true and "2" are still not integers).
         try:
-            msgspec.json.decode(body)
+            value = _UNTYPED.decode(body)
         except msgspec.DecodeError as malformed:
             raise validation_error(malformed) from None
-        raise validation_error(exc) from None
+        try:
+            return msgspec.convert(value, type=model)
+        except msgspec.ValidationError as invalid:
+            raise validation_error(invalid) from None
     except msgspec.DecodeError as exc:
         raise validation_error(exc) from None
 
@@ -205,7 +349,9 @@ def path_version(event: HttpRequest, name: str = "version") -> int:
     return int(raw)
 
 
-_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,16})"?\s*$')
+# Blanks are spaces and tabs only, as the document's pattern for If-Match says (regex engines
+# disagree about what else \s matches).
+_ENTITY_TAG = re.compile(r'^[ \t]*(?:W/)?"?([0-9]{1,16})"?[ \t]*$')
 
 
 def if_match(event: HttpRequest) -> int | Literal["*"] | None:
@@ -213,9 +359,9 @@ def if_match(event: HttpRequest) -> int | Literal["*"] | None:
     raw = event.headers.get("if-match")
     if raw is None:
         return None
-    if raw.strip() == "*":
+    if raw.strip(" \t") == "*":
         return "*"
-    found = _ENTITY_TAG.match(raw)
+    found = _ENTITY_TAG.fullmatch(raw)
     if not found:
         raise errors.MalformedRequest('If-Match must be one of this API\'s ETags, such as "3".')
     return int(found.group(1))

@@ -2,7 +2,8 @@
 fraction of pydantic's import and first-use cost at every cold start).
 
 Requests forbid unknown fields, so a client sending a server-owned or misspelt field is told so
-(422) instead of having it silently ignored; integers are strict (true, 1.0 and "1" are not 1).
+(422) instead of having it silently ignored; integers are strict (true, 1.5 and "1" are not integers; 2.0 is
+2, as JSON Schema's `integer` reads it: notes_core.http).
 """
 
 import msgspec

@@ -6,16 +6,37 @@ from msgspec import Meta
 
 from notes_core.models import Reply, Request
 
-# A deliberately plain check: Cognito has the last word; this only refuses what is clearly not
-# an address before a round trip. Surrounding blanks are allowed and stripped (see _normalised).
+# The user pool's usernames are email addresses, which Cognito takes up to 128 characters, and its
+# codes go out through SES, which takes ASCII addresses only. The pattern is what both Cognito and
+# moto take; it starts with a letter, digit or _, as moto's does. Surrounding blanks (spaces, tabs,
+# line breaks: what every regex engine agrees on) are allowed and stripped (see normalised_email).
 Email = Annotated[
     str,
-    Meta(max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s.]+\s*$", description="An email address."),
+    Meta(
+        max_length=128,
+        pattern=r"^[ \t\r\n]*[A-Za-z0-9_][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}[ \t\r\n]*$",
+        description="An email address (ASCII, at most 128 characters).",
+        examples=["ann@example.com"],
+    ),
 ]
-# Length only: the user pool's password policy (template.yaml) judges the rest and Cognito's
-# refusal becomes a 422.
-Password = Annotated[str, Meta(min_length=8, max_length=256)]
-Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"\S", description="The emailed code.")]
+# The user pool's password policy (template.yaml: at least 8 characters, with a lower case letter,
+# an upper case letter and a digit); Cognito takes passwords up to 256 characters. Lookaheads over
+# [\s\S] read the same in every regex engine (`.` does not).
+PASSWORD_POLICY = r"^(?=[\s\S]*[a-z])(?=[\s\S]*[A-Z])(?=[\s\S]*[0-9])"
+Password = Annotated[
+    str,
+    Meta(
+        min_length=8,
+        max_length=256,
+        pattern=PASSWORD_POLICY,
+        description="At least 8 characters, with a lower case letter (a-z), an upper case letter (A-Z) and a "
+        "digit (0-9): the user pool's password policy.",
+        examples=["Correct-Horse-1"],
+    ),
+]
+Code = Annotated[
+    str, Meta(min_length=1, max_length=64, pattern=r"\S", description="The emailed code.", examples=["123456"])
+]
 FullName = Annotated[str, Meta(min_length=1, max_length=256, pattern=r"\S")]
 Token = Annotated[str, Meta(min_length=1, max_length=8192)]
 

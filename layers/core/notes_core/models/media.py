@@ -14,13 +14,23 @@ MAX_MEDIA_BYTES = 10 * 1024 * 1024
 
 
 class UploadRequest(Request):
+    # Checked by the service, not by the model: a type outside the list is 415 and a size over the
+    # maximum 413 (not 422), as the document says beside the enum and the maximum.
     content_type: Annotated[
-        str, Meta(min_length=1, max_length=255, description=f"One of {', '.join(MEDIA_TYPES)} (else 415).")
+        str,
+        Meta(
+            description=f"The image's type: one of {', '.join(MEDIA_TYPES)} (else 415).",
+            extra_json_schema={"enum": list(MEDIA_TYPES)},
+        ),
     ]
-    size: Annotated[int, Meta(ge=1, description=f"Bytes the upload will have, at most {MAX_MEDIA_BYTES} (else 413).")]
-
-    def __post_init__(self) -> None:
-        self.content_type = self.content_type.strip().lower()
+    size: Annotated[
+        int,
+        Meta(
+            ge=1,
+            description=f"Bytes the upload will have, at most {MAX_MEDIA_BYTES} (10 MiB; else 413).",
+            extra_json_schema={"maximum": MAX_MEDIA_BYTES},
+        ),
+    ]
 
 
 class MediaUploadRequest(UploadRequest, kw_only=True):
@@ -28,8 +38,12 @@ class MediaUploadRequest(UploadRequest, kw_only=True):
         Annotated[
             UUID,
             Meta(
-                description="The client's own id for the image: asked again with the same values, the same slot is "
-                "answered (retry-safe); with other values, 409."
+                description="The client's own id for the image, so that a retry after a lost answer takes no second "
+                "place. Asked again with the same content_type and size, the same slot is answered with 200: while "
+                "pending, its reservation renewed and a fresh form; once ready or rejected, as it stands, with "
+                "`upload` and `expires_at` null. With other values: 409 already-exists. Without it, every request "
+                "takes a new slot (201).",
+                examples=["6c1e4b7a-2f3d-4e5a-9b8c-7d6e5f4a3b2c"],
             ),
         ]
         | None

@@ -1,6 +1,6 @@
 """Bodies of the notes routes (/v1/notes*) and the sync routes (/v1/sync)."""
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
 from msgspec import Meta
@@ -10,7 +10,7 @@ from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, NOTE_FIELDS, Fie
 
 Title = Annotated[str, Meta(max_length=MAX_TITLE_CHARS)]
 Content = Annotated[str, Meta(max_length=MAX_CONTENT_CHARS)]
-# A version is a JSON integer; true, 1.0 or "1" are refused rather than read as 1.
+# A version is a JSON integer (2.0 is 2, as JSON Schema reads it); true, 1.5 or "1" are refused.
 Version = Annotated[int, Meta(ge=1, le=2**53, description="A note version, as in the note's `version`.")]
 Timestamp = Annotated[str, Meta(extra_json_schema={"format": "date-time"}, description="RFC 3339, UTC.")]
 
@@ -18,16 +18,40 @@ MAX_BATCH_ITEMS = 25
 MAX_PUSH_CHANGES = 100
 
 
-def _schema_of(name: str) -> Meta:
+def _item(name: str, answered: str) -> Meta:
     """Batch and push items are checked one by one (one bad item fails only itself): the body takes
-    any object there, and the document names the schema each must meet."""
-    return Meta(extra_json_schema={"$ref": f"#/components/schemas/{name}"})
+    any object there, and the document says so beside the schema an item must meet to apply."""
+    return Meta(
+        extra_json_schema={
+            "anyOf": [
+                {"$ref": f"#/components/schemas/{name}"},
+                {
+                    "type": "object",
+                    "description": f"Any other object is answered `{answered}`, with a 422 problem naming the fault.",
+                },
+            ]
+        }
+    )
 
 
-CreateItemObject = Annotated[dict[str, Any], _schema_of("BatchCreateItem")]
-UpdateItemObject = Annotated[dict[str, Any], _schema_of("BatchUpdateItem")]
-DeleteItemObject = Annotated[dict[str, Any], _schema_of("BatchDeleteItem")]
-PushChangeObject = Annotated[dict[str, Any], _schema_of("PushChange")]
+CreateItemObject = Annotated[dict[str, Any], _item("BatchCreateItem", "invalid")]
+UpdateItemObject = Annotated[dict[str, Any], _item("BatchUpdateItem", "invalid")]
+DeleteItemObject = Annotated[dict[str, Any], _item("BatchDeleteItem", "invalid")]
+PushChangeObject = Annotated[dict[str, Any], _item("PushChange", "rejected")]
+# A problem embedded in a batch or push result: the document's Problem.
+ProblemObject = Annotated[dict[str, Any], Meta(extra_json_schema={"$ref": "#/components/schemas/Problem"})]
+
+
+# The JSON type of each field a change sets (null, or left out, leaves it as it is).
+_FIELD_TYPES = {"title": "string", "content": "string", "trashed": "boolean"}
+assert tuple(_FIELD_TYPES) == NOTE_FIELDS
+
+
+def _one_of_fields_is_set() -> dict[str, Any]:
+    """JSON Schema for "title, content, trashed or several" (a member set to null counts as left out)."""
+    return {
+        "anyOf": [{"required": [name], "properties": {name: {"type": kind}}} for name, kind in _FIELD_TYPES.items()]
+    }
 
 
 class MediaSummary(Reply):
@@ -110,6 +134,9 @@ class NoteEdit(Request, kw_only=True):
 
 
 class UpdateNoteRequest(NoteEdit):
+    # What __post_init__ checks, for the document (notes_core.openapi adds it to the model's schema).
+    schema_rules: ClassVar[dict[str, Any]] = _one_of_fields_is_set()
+
     base_version: Annotated[Version, Meta(description="Alternative to the If-Match header.")] | None = None
 
     def __post_init__(self) -> None:
@@ -128,6 +155,8 @@ class BatchCreateItem(CreateNoteRequest):
 
 
 class BatchUpdateItem(NoteEdit):
+    schema_rules: ClassVar[dict[str, Any]] = _one_of_fields_is_set()
+
     id: UUID
     base_version: Version
 
@@ -145,9 +174,10 @@ class BatchRequest(Request):
     """Items are checked one by one, so one bad item never fails the others. Results come in
     request order: the lists in the order the body gives them, each list in its own order."""
 
-    create: list[CreateItemObject] = []
-    update: list[UpdateItemObject] = []
-    delete: list[DeleteItemObject] = []
+    # Each list holds 25 at most; the 25 in all that __post_init__ checks is beyond JSON Schema.
+    create: Annotated[list[CreateItemObject], Meta(max_length=MAX_BATCH_ITEMS)] = []
+    update: Annotated[list[UpdateItemObject], Meta(max_length=MAX_BATCH_ITEMS)] = []
+    delete: Annotated[list[DeleteItemObject], Meta(max_length=MAX_BATCH_ITEMS)] = []
 
     def __post_init__(self) -> None:
         count = len(self.create) + len(self.update) + len(self.delete)
@@ -167,7 +197,7 @@ class BatchResult(Reply, omit_defaults=True):
     note: NoteReply | None = None
     conflicting_fields: ConflictingFields | None = None
     merged_fields: MergedFields | None = None
-    problem: dict[str, Any] | None = None
+    problem: ProblemObject | None = None
 
 
 class BatchReply(Reply):
@@ -176,6 +206,24 @@ class BatchReply(Reply):
 
 # ---------------------------------------------------------------- sync
 class PushChange(NoteEdit):
+    # What __post_init__ checks: a delete sets no field, a create (base_version null) has title and
+    # content, an edit sets one field at least (a member set to null counts as left out).
+    schema_rules: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"properties": {"op": {"const": "delete"}, **{name: {"type": "null"} for name in _FIELD_TYPES}}},
+            {
+                "properties": {
+                    "op": {"const": "upsert"},
+                    "base_version": {"type": "null"},
+                    "title": {"type": "string"},
+                    "content": {"type": "string"},
+                },
+                "required": ["title", "content"],
+            },
+            {"properties": {"op": {"const": "upsert"}, "base_version": {"type": "integer"}}, **_one_of_fields_is_set()},
+        ]
+    }
+
     op: Literal["upsert", "delete"]
     id: UUID
     base_version: Annotated[Version, Meta(description="The version the change was made on; null creates.")] | None
@@ -201,7 +249,7 @@ class PushResult(Reply, omit_defaults=True):
     ) = None
     conflicting_fields: ConflictingFields | None = None
     merged_fields: MergedFields | None = None
-    problem: dict[str, Any] | None = None
+    problem: ProblemObject | None = None
 
 
 class PushReply(Reply):

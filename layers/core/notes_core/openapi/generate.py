@@ -1,24 +1,30 @@
 """Generate the OpenAPI 3.1 document from the operations below and notes_core's msgspec models.
 
-`python -m notes_core.openapi.generate` rewrites openapi.json; a unit test fails when the committed
-file differs from what this produces, and another when these operations and template.yaml's routes
-differ, so the document cannot drift from the code or the deployed API.
+`python -m notes_core.openapi.generate [--errors PATH]` rewrites openapi.json (and the error
+catalogue page, docs/errors.md, at PATH); with --check it only says whether they are current. Unit
+tests fail when the committed files differ from what this produces, and when these operations and
+template.yaml's routes differ, so the document cannot drift from the code or the deployed API.
 """
 
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from notes_core.http import PROBLEM_TYPE_BASE
+from notes_core import errors
+from notes_core.http import INTERNAL_ERROR, MAX_BODY_BYTES, PROBLEMS, ProblemKind
 from notes_core.models import Reply
 from notes_core.models import account as account_models
 from notes_core.models import auth as auth_models
 from notes_core.models import media as media_models
 from notes_core.models import notes as notes_models
+from notes_core.note import NOTE_FIELDS
+from notes_core.openapi import catalogue
+from notes_core.openapi import examples as ex
 
 
 @dataclass(frozen=True)
@@ -26,7 +32,8 @@ class Parameter:
     name: str
     location: str  # path, query or header
     description: str
-    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    schema: dict[str, Any]
+    example: Any
     required: bool = False
 
 
@@ -34,294 +41,540 @@ class Parameter:
 class Operation:
     method: str
     path: str
+    operation_id: str
+    tag: str
     summary: str
     status: int
     request: type[msgspec.Struct] | None = None
     reply: type[msgspec.Struct] | None = None
+    request_example: msgspec.Struct | None = None
+    reply_example: msgspec.Struct | None = None
     public: bool = False
-    problems: tuple[int, ...] = ()
+    # The domain errors the function answers as problems, beyond those every operation of its
+    # kind answers (see problems_of).
+    problems: tuple[type[errors.DomainError], ...] = ()
     parameters: tuple[Parameter, ...] = ()
     reply_headers: tuple[str, ...] = ()
+    # When a retry after a lost answer is answered 200 rather than `status`: what that 200 is.
+    replayed: str = ""
+    description: str = ""
 
 
-_BODY_PROBLEMS = (400, 413, 415, 422)
-_NOTE_ID = Parameter("id", "path", "The note's id (a UUID).", {"type": "string", "format": "uuid"}, required=True)
-_IF_MATCH = Parameter("If-Match", "header", 'The ETag of the version the change is based on, e.g. "3".')
-_CURSOR = Parameter("cursor", "query", "The cursor from the previous page (omit for the first).")
+# Every operation with a body reads it with notes_core.http.json_body.
+_BODY_ERRORS = (errors.MalformedRequest, errors.PayloadTooLarge, errors.UnsupportedMediaType, errors.InvalidInput)
+
+_NOTE_ID = Parameter(
+    "id", "path", "The note's id (a UUID).", {"type": "string", "format": "uuid"}, ex.NOTE_ID, required=True
+)
+_MEDIA_ID = Parameter(
+    "media_id", "path", "The image's id (a UUID).", {"type": "string", "format": "uuid"}, ex.MEDIA_ID, required=True
+)
+# notes_core.http.if_match: one of this API's ETags ("3", W/"3" or 3), or *; blanks are spaces and tabs.
+_ETAG_PATTERN = r'^[ \t]*(?:\*|(?:W/)?"?[0-9]{1,16}"?)[ \t]*$'
+_IF_MATCH_UPDATE = Parameter(
+    "If-Match",
+    "header",
+    'The ETag of the version the change is based on, e.g. "3". Required unless the body has base_version '
+    "(428 without either; `*` names no version); 400 when it and base_version are both sent and differ (`*` "
+    "included).",
+    {"type": "string", "pattern": _ETAG_PATTERN},
+    '"3"',
+)
+_IF_MATCH_DELETE = Parameter(
+    "If-Match",
+    "header",
+    'The ETag of the version the delete is based on, e.g. "3": 412 if a field changed since. Without it (or with '
+    "`*`) the note is deleted whatever changed.",
+    {"type": "string", "pattern": _ETAG_PATTERN},
+    '"3"',
+)
+# Cursors are base64url without padding (notes_core.cursors); an empty one is no cursor.
+_CURSOR_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 1024}
+_LIST_CURSOR = Parameter(
+    "cursor",
+    "query",
+    "The next_cursor of the previous page (omit for the first). Opaque: one this API did not issue is a 400.",
+    _CURSOR_SCHEMA,
+    ex.LIST_CURSOR,
+)
+_FEED_CURSOR = Parameter(
+    "cursor",
+    "query",
+    "The cursor of the previous pull (omit to pull from the beginning). Opaque: one this API did not issue is a "
+    "400; one older than the tombstone retention, 410 resync-required.",
+    _CURSOR_SCHEMA,
+    ex.FEED_CURSOR,
+)
+
+
+_REVISION_CURSOR = Parameter(
+    "cursor",
+    "query",
+    "The next_cursor of the previous page (omit for the first). Opaque: one this API did not issue is a 400.",
+    _CURSOR_SCHEMA,
+    ex.REVISION_CURSOR,
+)
 _TRASHED = Parameter(
     "trashed",
     "query",
-    "true: list the trash instead.",
+    "true: list the trash instead, most recently trashed first (else 400 for anything but true or false).",
     {"type": "string", "enum": ["true", "false"], "default": "false"},
+    "false",
 )
-_VERSION = Parameter("version", "path", "A version of the note.", {"type": "integer", "minimum": 1}, required=True)
-_MEDIA_ID = Parameter("media_id", "path", "The image's id.", {"type": "string", "format": "uuid"}, required=True)
+# notes_core.http.path_version: ASCII digits, at most nine; anything else names no revision (404).
+_VERSION = Parameter(
+    "version",
+    "path",
+    "A version of the note that changed its text.",
+    {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+    2,
+    required=True,
+)
+_IF_MATCH_RESTORE = Parameter(
+    "If-Match",
+    "header",
+    'The ETag of the version the restore is based on, e.g. "3": 412 if the text changed since. Without it (or '
+    "with `*`) the restore is based on the note as it stands.",
+    {"type": "string", "pattern": _ETAG_PATTERN},
+    '"3"',
+)
 
 
 def _limit(default: int, maximum: int) -> Parameter:
     schema = {"type": "integer", "minimum": 1, "maximum": maximum, "default": default}
-    return Parameter("limit", "query", f"Page size, 1 to {maximum}.", schema)
+    return Parameter("limit", "query", f"Page size, 1 to {maximum} (else 400).", schema, min(default, 20))
 
 
+_RETRY_SAFE = "A retry after a lost answer is safe: "
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
         "/v1/auth/sign-up",
+        "signUp",
+        "auth",
         "Register a user; a confirmation code is emailed",
         201,
         auth_models.SignUpRequest,
         auth_models.SignUpReply,
+        ex.SIGN_UP,
+        ex.SIGNED_UP,
         public=True,
-        problems=(*_BODY_PROBLEMS, 409, 429),
+        problems=(errors.AlreadyExists, errors.RateLimited),
+        description="A retry after a lost answer gets 409 already-exists: go on with POST /v1/auth/confirm.",
     ),
     Operation(
         "POST",
         "/v1/auth/confirm",
+        "confirmSignUp",
+        "auth",
         "Confirm a sign-up with the emailed code",
         204,
         auth_models.ConfirmSignUpRequest,
+        request_example=ex.CONFIRM,
         public=True,
-        problems=(*_BODY_PROBLEMS, 429),
+        problems=(errors.InvalidCode, errors.RateLimited),
+        description="Unknown and already confirmed emails get 400 invalid-code too: the answer does not tell "
+        "whether an email is registered.",
     ),
     Operation(
         "POST",
         "/v1/auth/resend-code",
+        "resendConfirmationCode",
+        "auth",
         "Send the confirmation code again",
         202,
         auth_models.EmailRequest,
+        request_example=ex.EMAIL_ONLY,
         public=True,
-        problems=(*_BODY_PROBLEMS, 429),
+        problems=(errors.RateLimited,),
+        description="The same answer for any email, registered or not.",
     ),
     Operation(
         "POST",
         "/v1/auth/sign-in",
+        "signIn",
+        "auth",
         "Sign in with email and password",
         200,
         auth_models.SignInRequest,
         auth_models.SignInReply,
+        ex.SIGN_IN,
+        ex.SIGNED_IN,
         public=True,
-        problems=(*_BODY_PROBLEMS, 401, 403, 429),
+        problems=(errors.NotAuthenticated, errors.UserNotConfirmed, errors.RateLimited),
+        description="A wrong password and an unknown email get the same 401. Five failures in a row lock the email "
+        "out (429), for 1 s doubling to 15 minutes.",
     ),
     Operation(
         "POST",
         "/v1/auth/refresh",
+        "refreshTokens",
+        "auth",
         "Get new access and id tokens with a refresh token",
         200,
         auth_models.RefreshRequest,
         auth_models.TokensReply,
+        ex.REFRESH,
+        ex.REFRESHED,
         public=True,
-        problems=(*_BODY_PROBLEMS, 401, 429),
+        problems=(errors.NotAuthenticated, errors.RateLimited),
     ),
     Operation(
         "POST",
         "/v1/auth/forgot-password",
-        "Email a password reset code (same answer for any email)",
+        "forgotPassword",
+        "auth",
+        "Email a password reset code",
         202,
         auth_models.EmailRequest,
+        request_example=ex.EMAIL_ONLY,
         public=True,
-        problems=(*_BODY_PROBLEMS, 429),
+        problems=(errors.RateLimited,),
+        description="The same answer for any email, registered or not.",
     ),
     Operation(
         "POST",
         "/v1/auth/reset-password",
+        "resetPassword",
+        "auth",
         "Set a new password with the emailed reset code",
         204,
         auth_models.ResetPasswordRequest,
+        request_example=ex.RESET_PASSWORD,
         public=True,
-        problems=(*_BODY_PROBLEMS, 429),
+        problems=(errors.InvalidCode, errors.RateLimited),
     ),
-    Operation("POST", "/v1/auth/sign-out", "Sign out everywhere: refresh tokens are revoked", 204, problems=(401,)),
-    Operation("GET", "/v1/account", "The caller's profile", 200, reply=account_models.AccountReply, problems=(401,)),
-    Operation("GET", "/v1/openapi.json", "This document", 200, public=True),
+    Operation(
+        "POST",
+        "/v1/auth/sign-out",
+        "signOut",
+        "auth",
+        "Sign out everywhere: refresh tokens are revoked",
+        204,
+        problems=(errors.RateLimited,),
+        description="Every refresh token of the user is revoked, and every write with an access token issued before "
+        "now is refused (401) from then on. A retry with the same token is refused likewise: the sign-out is done.",
+    ),
+    Operation(
+        "GET",
+        "/v1/account",
+        "getAccount",
+        "account",
+        "The caller's profile",
+        200,
+        reply=account_models.AccountReply,
+        reply_example=ex.ACCOUNT,
+        problems=(errors.RateLimited,),
+    ),
+    Operation(
+        "GET",
+        "/v1/openapi.json",
+        "getOpenApiDocument",
+        "meta",
+        "This document",
+        200,
+        public=True,
+    ),
     Operation(
         "POST",
         "/v1/notes",
-        "Create a note (same id and content again: a replay, 200)",
+        "createNote",
+        "notes",
+        "Create a note",
         201,
         notes_models.CreateNoteRequest,
         notes_models.NoteReply,
-        problems=(*_BODY_PROBLEMS, 401, 409),
+        ex.CREATE_NOTE,
+        ex.NOTE,
+        problems=(errors.AlreadyExists, errors.WriteContention),
         reply_headers=("ETag", "Location"),
+        replayed="A replay: the note already exists with this id, title and content (a retry after a lost answer).",
+        description=_RETRY_SAFE + "send the same id, title and content again and the same note is answered, with "
+        "200 instead of 201. The same id with other content is 409 already-exists, carrying the server's `note`.",
     ),
     Operation(
         "GET",
         "/v1/notes",
+        "listNotes",
+        "notes",
         "Live notes, most recently changed first; with trashed=true, the trash, most recently trashed first",
         200,
         reply=notes_models.NotesPageReply,
-        problems=(400, 401),
-        parameters=(_limit(50, 100), _CURSOR, _TRASHED),
+        reply_example=ex.NOTES_PAGE,
+        problems=(errors.MalformedRequest,),
+        parameters=(_limit(50, 100), _LIST_CURSOR, _TRASHED),
     ),
     Operation(
         "GET",
         "/v1/notes/{id}",
+        "getNote",
+        "notes",
         "One note",
         200,
         reply=notes_models.NoteReply,
-        problems=(401, 404),
+        reply_example=ex.NOTE,
+        problems=(errors.NotFound,),
         parameters=(_NOTE_ID,),
         reply_headers=("ETag",),
     ),
     Operation(
         "PATCH",
         "/v1/notes/{id}",
+        "updateNote",
+        "notes",
         "Change a note, based on a version; disjoint edits merge",
         200,
         notes_models.UpdateNoteRequest,
         notes_models.UpdatedNoteReply,
-        problems=(*_BODY_PROBLEMS, 401, 404, 412, 428),
-        parameters=(_NOTE_ID, _IF_MATCH),
+        ex.UPDATE_NOTE,
+        ex.UPDATED_NOTE,
+        problems=(
+            errors.MalformedRequest,
+            errors.NotFound,
+            errors.WriteContention,
+            errors.PreconditionFailed,
+            errors.PreconditionRequired,
+        ),
+        parameters=(_NOTE_ID, _IF_MATCH_UPDATE),
         reply_headers=("ETag",),
+        description=_RETRY_SAFE + "an edit whose fields already hold the values sent is answered as applied, "
+        "without a new version. An edit of a field changed since the base version is 412 version-conflict, "
+        "carrying the server's `note` and the `conflicting_fields`.",
     ),
     Operation(
         "DELETE",
         "/v1/notes/{id}",
+        "deleteNote",
+        "notes",
         "Delete a note: it becomes a tombstone",
         202,
         reply=notes_models.NoteReply,
-        problems=(400, 401, 404, 412),
-        parameters=(_NOTE_ID, _IF_MATCH),
+        reply_example=ex.TOMBSTONE,
+        problems=(errors.MalformedRequest, errors.NotFound, errors.WriteContention, errors.PreconditionFailed),
+        parameters=(_NOTE_ID, _IF_MATCH_DELETE),
         reply_headers=("ETag",),
+        description=_RETRY_SAFE + "deleting a tombstone answers it again. Its images are deleted soon after.",
     ),
     Operation(
         "POST",
         "/v1/notes/batch",
+        "batchNotes",
+        "notes",
         "Up to 25 creates, updates and deletes, a result per item",
         200,
         notes_models.BatchRequest,
         notes_models.BatchReply,
-        problems=(*_BODY_PROBLEMS, 401),
+        ex.BATCH,
+        ex.BATCHED,
+        problems=(errors.WriteContention,),
+        description="At most 25 items in all (422 otherwise). Results come in request order: the lists in the order "
+        "the body gives them, each list in its own order. An item that is not valid fails only itself (`invalid`); "
+        "a `conflict` carries the server's `note` and the `conflicting_fields`. " + _RETRY_SAFE + "the same batch "
+        "sent again gets the same outcomes, each with the note as it stands now.",
     ),
     Operation(
         "GET",
         "/v1/sync",
+        "pullChanges",
+        "sync",
         "Pull the changes after a cursor, in commit order",
         200,
         reply=notes_models.PullReply,
-        problems=(400, 401, 410),
-        parameters=(_limit(200, 500), _CURSOR),
+        reply_example=ex.PULLED,
+        problems=(errors.MalformedRequest, errors.ResyncRequired),
+        parameters=(_limit(200, 500), _FEED_CURSOR),
     ),
     Operation(
         "POST",
         "/v1/sync",
+        "pushChanges",
+        "sync",
         "Push up to 100 changes, a result per change",
         200,
         notes_models.PushRequest,
         notes_models.PushReply,
-        problems=(*_BODY_PROBLEMS, 401),
+        ex.PUSH,
+        ex.PUSHED,
+        problems=(errors.WriteContention,),
+        description="Results come in the order of the changes: `applied` (with the note after it), `conflict` "
+        "(nothing applied; the server's `note` and the `conflicting_fields`) or `rejected` (a `problem` says why). "
+        + _RETRY_SAFE
+        + "the same push sent again gets the same outcomes, each with the note as it stands now.",
     ),
     Operation(
         "POST",
         "/v1/notes/{id}/media",
+        "requestImageUpload",
+        "media",
         "Reserve an image slot (5 per note) and get a presigned POST",
         201,
-        media_models.UploadRequest,
+        media_models.MediaUploadRequest,
         media_models.UploadReply,
-        problems=(*_BODY_PROBLEMS, 401, 404, 409),
+        ex.REQUEST_IMAGE,
+        ex.IMAGE_SLOT,
+        problems=(
+            errors.NotFound,
+            errors.AlreadyExists,
+            errors.WriteContention,
+            errors.MediaLimitReached,
+            errors.PayloadTooLarge,
+            errors.UnsupportedMediaType,
+        ),
         parameters=(_NOTE_ID,),
+        replayed="The slot this media_id already names, asked again with the same content_type and size: while "
+        "pending, its reservation renewed and a fresh form; once ready or rejected, as it stands (upload and "
+        "expires_at null).",
+        description="Push the note before uploading to it (404 otherwise). POST the file to `upload.url` with "
+        "`upload.fields`, then `file`, before `expires_at`; the image becomes ready, or rejected, when its upload is "
+        "checked (GET the image, or pull). "
+        + _RETRY_SAFE
+        + "name the slot with your own media_id and a retry answers the same slot (200) instead of taking a second "
+        "one; the same media_id with another type or size is 409 already-exists.",
     ),
     Operation(
         "GET",
         "/v1/notes/{id}/media/{media_id}",
+        "getImage",
+        "media",
         "An image: its status, and a download link once ready",
         200,
         reply=media_models.MediaReply,
-        problems=(401, 404),
+        reply_example=ex.IMAGE_REPLY,
+        problems=(errors.NotFound,),
         parameters=(_NOTE_ID, _MEDIA_ID),
     ),
     Operation(
         "DELETE",
         "/v1/notes/{id}/media/{media_id}",
+        "deleteImage",
+        "media",
         "Remove an image; its object is deleted soon after",
         202,
-        problems=(401, 404),
+        problems=(errors.NotFound, errors.WriteContention),
         parameters=(_NOTE_ID, _MEDIA_ID),
+        description="A retry after a lost answer gets 404: the image is gone.",
     ),
     Operation(
         "GET",
         "/v1/notes/{id}/revisions",
+        "listRevisions",
+        "notes",
         "The note's revisions (its text at each version that changed it), newest first",
         200,
         reply=notes_models.RevisionsPageReply,
-        problems=(400, 401, 404),
-        parameters=(_NOTE_ID, _limit(50, 100), _CURSOR),
+        reply_example=ex.REVISIONS_PAGE,
+        problems=(errors.MalformedRequest, errors.NotFound),
+        parameters=(_NOTE_ID, _limit(50, 100), _REVISION_CURSOR),
     ),
     Operation(
         "GET",
         "/v1/notes/{id}/revisions/{version}",
+        "getRevision",
+        "notes",
         "The note's text at a version (404 when unknown, expired or overwritten)",
         200,
         reply=notes_models.RevisionReply,
-        problems=(401, 404),
+        reply_example=ex.REVISION,
+        problems=(errors.NotFound,),
         parameters=(_NOTE_ID, _VERSION),
     ),
     Operation(
         "POST",
         "/v1/notes/{id}/revisions/{version}/restore",
-        "Set title and content back to a revision's, as a new change (a retry answers the same)",
+        "restoreRevision",
+        "notes",
+        "Set title and content back to a revision's, as a new change",
         200,
         reply=notes_models.NoteReply,
-        problems=(400, 401, 404, 412),
-        parameters=(_NOTE_ID, _VERSION, _IF_MATCH),
+        reply_example=ex.NOTE,
+        problems=(errors.MalformedRequest, errors.NotFound, errors.WriteContention, errors.PreconditionFailed),
+        parameters=(_NOTE_ID, _VERSION, _IF_MATCH_RESTORE),
         reply_headers=("ETag",),
+        description=_RETRY_SAFE + "the text is the revision's already, and the same note is answered.",
     ),
     Operation(
         "DELETE",
         "/v1/trash",
+        "emptyTrash",
+        "notes",
         "Empty the trash: every note in it now is deleted for good (asynchronously)",
         202,
         reply=notes_models.EmptyTrashReply,
-        problems=(401,),
+        reply_example=ex.TRASH_EMPTIED,
+        description=_RETRY_SAFE + "asked again before anything else is written, the same emptying is answered.",
     ),
     Operation(
         "POST",
         "/v1/account/photo",
+        "uploadProfilePhoto",
+        "account",
         "Get a presigned POST for the profile photo",
         201,
         media_models.UploadRequest,
         media_models.PhotoUploadReply,
-        problems=(*_BODY_PROBLEMS, 401),
+        ex.REQUEST_PHOTO,
+        ex.PHOTO_SLOT,
+        description="Each request answers a fresh form for the one profile photo: retries are safe.",
     ),
     Operation(
         "PATCH",
         "/v1/account",
+        "updateAccount",
+        "account",
         "Change the full name",
         200,
         account_models.UpdateAccountRequest,
         account_models.AccountReply,
-        problems=(*_BODY_PROBLEMS, 401),
+        ex.UPDATE_ACCOUNT,
+        ex.ACCOUNT,
+        problems=(errors.RateLimited,),
     ),
     Operation(
         "PUT",
         "/v1/account/password",
+        "changePassword",
+        "account",
         "Change the password (the current one is required)",
         204,
         account_models.ChangePasswordRequest,
-        problems=(*_BODY_PROBLEMS, 401, 403, 429),
+        request_example=ex.CHANGE_PASSWORD,
+        problems=(errors.WrongPassword, errors.RateLimited),
+        description="A retry after a lost answer gets 403 wrong-password (the old password is no longer the "
+        "current one): sign in with the new one to check.",
     ),
     Operation(
         "PUT",
         "/v1/account/email",
+        "changeEmail",
+        "account",
         "Change the email; a code is sent to the new address",
         202,
         account_models.ChangeEmailRequest,
-        problems=(*_BODY_PROBLEMS, 401, 409, 429),
+        request_example=ex.CHANGE_EMAIL,
+        problems=(errors.AlreadyExists, errors.RateLimited),
     ),
     Operation(
         "POST",
         "/v1/account/email/verify",
+        "verifyEmail",
+        "account",
         "Confirm the new email with its code",
         204,
         account_models.VerifyEmailRequest,
-        problems=(*_BODY_PROBLEMS, 401, 429),
+        request_example=ex.VERIFY_EMAIL,
+        problems=(errors.InvalidCode, errors.RateLimited),
     ),
     Operation(
         "DELETE",
         "/v1/account",
+        "deleteAccount",
+        "account",
         "Delete the account, its notes and media (asynchronously)",
         202,
         reply=account_models.DeletionReply,
-        problems=(401,),
+        reply_example=ex.DELETION,
+        description="Every token of the account is refused from then on. Asked again (by a token issued before "
+        "the first request), the same deletion is answered.",
     ),
 )
 
@@ -350,55 +603,170 @@ _STATUS_TEXT = {
     422: "Unprocessable Content",
     428: "Precondition Required",
     429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
 }
 
-_PROBLEM_SCHEMA = {
-    "type": "object",
-    "description": f"RFC 9457 problem details; `type` starts with {PROBLEM_TYPE_BASE}.",
-    "properties": {
-        "type": {"type": "string", "format": "uri"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object"}},
+_TAGS = (
+    ("auth", "Sign-up, sign-in, tokens and passwords (public, but sign-out)."),
+    ("account", "The signed-in user's profile, password, email, photo and deletion."),
+    ("notes", "One note at a time, pages of notes, and batches of up to 25 changes."),
+    ("sync", "The offline-first loop: push the outbox, then pull the changes after a cursor (docs/sync-protocol.md)."),
+    ("media", "Images on notes: reserve a slot, upload straight to S3 with a presigned POST, download."),
+    ("meta", "This document."),
+)
+
+_REPLY_HEADERS = {
+    "ETag": {
+        "description": 'The note\'s version as an entity tag, e.g. "3": send it back in If-Match.',
+        "example": '"3"',
     },
-    "required": ["type", "title", "status", "detail"],
+    "Location": {"description": "The note's path.", "example": f"/v1/notes/{ex.NOTE_ID}"},
 }
 
 
-# What API Gateway answers itself, before any function runs (README: "Answers from the gateway").
+def _problem_schema() -> dict[str, Any]:
+    note = {"$ref": "#/components/schemas/NoteReply"}
+    return {
+        "type": "object",
+        "description": "RFC 9457 problem details. The problem types (`type`):\n\n" + catalogue.problem_table(),
+        "properties": {
+            "type": {
+                "type": "string",
+                "format": "uri",
+                "enum": [catalogue.problem_type(kind) for kind in catalogue.problem_kinds()],
+            },
+            "title": {"type": "string", "description": "Fixed per type."},
+            "status": {"type": "integer"},
+            "detail": {"type": "string", "description": "What happened this time, for people, not programs."},
+            "errors": {
+                "type": "array",
+                "description": "422 only: each member at fault, as a JSON pointer into the body.",
+                "items": {
+                    "type": "object",
+                    "properties": {"pointer": {"type": "string"}, "detail": {"type": "string"}},
+                    "required": ["pointer", "detail"],
+                },
+            },
+            "note": {**note, "description": "412, and 409 already-exists on a note create: the server's copy."},
+            "conflicting_fields": {
+                "type": "array",
+                "items": {"enum": list(NOTE_FIELDS)},
+                "description": "412 only: the fields changed since the base version.",
+            },
+        },
+        "required": ["type", "title", "status", "detail"],
+    }
+
+
+# What API Gateway answers itself, before any function runs (catalogue.GATEWAY_ANSWERS).
 _GATEWAY_ERROR_SCHEMA = {
     "type": "object",
-    "description": "An answer of API Gateway itself (application/json), not of the API's functions.",
-    "properties": {"message": {"type": "string", "examples": ["Unauthorized", "Too Many Requests"]}},
+    "description": "An answer of API Gateway itself (application/json), not of the API's functions:\n\n"
+    + catalogue.gateway_table(),
+    "properties": {"message": {"type": "string", "enum": [answer.message for answer in catalogue.GATEWAY_ANSWERS]}},
     "required": ["message"],
 }
 _WWW_AUTHENTICATE = {
     "description": "Sent with the gateway's 401: why the JWT authorizer refused the token.",
-    "schema": {"type": "string", "examples": ['Bearer scope="" error="invalid_token" error_description="..."']},
+    "schema": {"type": "string"},
+    "example": 'Bearer scope="" error="invalid_token" error_description="the token has expired"',
 }
 _DESCRIPTION = (
     "Sync backend for offline-first notes apps. The API's functions answer errors as RFC 9457 "
-    "application/problem+json. API Gateway answers some requests itself, before any function runs, "
-    'as application/json {"message": "..."}: 401 when its JWT authorizer refuses the token (with a '
-    "www-authenticate header), 429 when a route is throttled, 404 for a path no route matches, 413 "
-    "for a body over 10 MB, 500 when the function cannot be invoked. Tell the two apart by the "
-    "content type. Every answer carries an apigw-requestid header; quote it when reporting a problem."
+    "application/problem+json (the `Problem` schema lists every problem type, when it happens and what a "
+    "client does). API Gateway answers some requests itself, before any function runs, as application/json "
+    '{"message": "..."} (the `GatewayError` schema): 401 when its JWT authorizer refuses the token (with a '
+    "www-authenticate header), 429 when a route is throttled, 404 for a path no route matches, 413 for a body "
+    "over 10 MB, 431 for headers over 10,240 bytes, 500 when the function cannot be invoked. Tell the two apart "
+    "by the content type. Every answer carries an apigw-requestid header; quote it when reporting a problem.\n\n"
+    "Retry a network failure, a 409 write-contention, a 429 or a 500 with exponential backoff and jitter: every "
+    "write is safe to replay (each operation says what a replay is answered). Refresh the tokens once on a 401. "
+    "Each route takes 100 requests a second in bursts of 200 by default."
 )
 
 
-def _error_response(status: int, problem: bool, gateway: bool) -> dict[str, Any]:
+def problems_of(operation: Operation) -> list[ProblemKind]:
+    """The problem types the operation's function answers with, by status."""
+    domain = set(operation.problems)
+    if operation.request is not None:
+        domain.update(_BODY_ERRORS)
+    if not operation.public:
+        domain.add(errors.NotAuthenticated)  # notes_core.http.caller, and writes refused after a sign-out
+    kinds = {PROBLEMS[error] for error in domain} | {INTERNAL_ERROR}
+    return sorted(kinds, key=lambda kind: (kind.status, kind.slug))
+
+
+def gateway_answers_of(operation: Operation) -> list[catalogue.GatewayAnswer]:
+    """What API Gateway may answer for the operation instead of its function."""
+    answers = [catalogue.GATEWAY_THROTTLED, catalogue.GATEWAY_HEAD_TOO_LARGE, catalogue.GATEWAY_INTERNAL_ERROR]
+    if not operation.public:
+        answers.append(catalogue.GATEWAY_UNAUTHORIZED)
+    if operation.request is not None:
+        answers.append(catalogue.GATEWAY_TOO_LARGE)
+    return answers
+
+
+def _problem_example(kind: ProblemKind) -> dict[str, Any]:
+    detail, extensions = ex.PROBLEM_DETAILS[kind.slug]
+    value = {"type": catalogue.problem_type(kind), "title": kind.title, "status": kind.status, "detail": detail}
+    return {"summary": kind.title, "value": msgspec.to_builtins({**value, **extensions})}
+
+
+def _error_response(status: int, kinds: list[ProblemKind], answers: list[catalogue.GatewayAnswer]) -> dict[str, Any]:
     content: dict[str, Any] = {}
-    if gateway:
-        content["application/json"] = {"schema": {"$ref": "#/components/schemas/GatewayError"}}
-    if problem:
-        content["application/problem+json"] = {"schema": {"$ref": "#/components/schemas/Problem"}}
-    return {"description": _STATUS_TEXT[status], "content": content}
+    lines = [f"`{kind.slug}`: {kind.when}" for kind in kinds]
+    if answers:
+        content["application/json"] = {
+            "schema": {"$ref": "#/components/schemas/GatewayError"},
+            "examples": {"gateway": {"summary": "API Gateway", "value": {"message": answers[0].message}}},
+        }
+        lines.append(f"API Gateway (application/json): {answers[0].when}")
+    if kinds:
+        content["application/problem+json"] = {
+            "schema": {"$ref": "#/components/schemas/Problem"},
+            "examples": {kind.slug: _problem_example(kind) for kind in kinds},
+        }
+    description = _STATUS_TEXT[status] + "\n\n" + "\n\n".join(lines)
+    return {"description": description, "content": content}
 
 
-def _operation_id(operation: Operation) -> str:
-    words = operation.path.removeprefix("/v1/").replace("{", "").replace("}", "").replace(".", "_")
-    return operation.method.lower() + "_" + words.replace("/", "_").replace("-", "_")
+def _example(value: msgspec.Struct) -> dict[str, Any]:
+    return {"default": {"value": msgspec.to_builtins(value)}}
+
+
+def _success(operation: Operation, ref: dict[str, Any], description: str) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description}
+    if operation.reply is not None:
+        assert operation.reply_example is not None, operation.operation_id
+        examples = _example(operation.reply_example)
+        response["content"] = {"application/json": {"schema": ref, "examples": examples}}
+    elif operation.operation_id == "getOpenApiDocument":
+        document_example = {"openapi": "3.1.0", "info": {"title": "notes-sync", "version": "1"}, "paths": {}}
+        response["content"] = {
+            "application/json": {"schema": {"type": "object"}, "examples": {"default": {"value": document_example}}}
+        }
+    if operation.reply_headers:
+        response["headers"] = {
+            name: {"schema": {"type": "string"}, **_REPLY_HEADERS[name]} for name in operation.reply_headers
+        }
+    return response
+
+
+def _responses(operation: Operation, reply_ref: dict[str, Any]) -> dict[str, Any]:
+    responses = {str(operation.status): _success(operation, reply_ref, _STATUS_TEXT[operation.status])}
+    if operation.replayed:
+        responses["200"] = _success(operation, reply_ref, f"OK\n\n{operation.replayed}")
+    kinds, answers = problems_of(operation), gateway_answers_of(operation)
+    for status in sorted({kind.status for kind in kinds} | {answer.status for answer in answers}):
+        responses[str(status)] = _error_response(
+            status,
+            [kind for kind in kinds if kind.status == status],
+            [answer for answer in answers if answer.status == status],
+        )
+    if not operation.public:
+        responses["401"]["headers"] = {"www-authenticate": _WWW_AUTHENTICATE}
+    return responses
 
 
 def _always_present(model: type[msgspec.Struct]) -> list[str]:
@@ -413,43 +781,41 @@ def build_document() -> dict[str, Any]:
     models.update(_ITEM_MODELS)
     ordered = sorted(models, key=lambda model: model.__name__)
     refs, schemas = msgspec.json.schema_components(ordered, ref_template="#/components/schemas/{name}")
-    # A reply's members are there whether or not they have a default (msgspec's schema describes
-    # what a decoder requires, so it lists only the members without one).
-    replies = {m.__name__: m for m in _nested_structs(ordered) if issubclass(m, Reply)}
-    for name, model in replies.items():
-        schemas[name]["required"] = _always_present(model)
-    schemas["Problem"] = _PROBLEM_SCHEMA
+    for model in _nested_structs(ordered):
+        # A reply's members are there whether or not they have a default (msgspec's schema describes
+        # what a decoder requires, so it lists only the members without one).
+        if issubclass(model, Reply):
+            schemas[model.__name__]["required"] = _always_present(model)
+        # What a request model's __post_init__ checks, stated by the model for the document.
+        schemas[model.__name__].update(getattr(model, "schema_rules", {}))
+    schemas["Problem"] = _problem_schema()
     schemas["GatewayError"] = _GATEWAY_ERROR_SCHEMA
     ref_of = dict(zip(ordered, refs, strict=True))
 
-    def ref(model: type[msgspec.Struct]) -> dict[str, Any]:
-        return ref_of[model]
-
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
-        responses: dict[str, Any] = {str(operation.status): {"description": _STATUS_TEXT[operation.status]}}
-        if operation.reply:
-            responses[str(operation.status)]["content"] = {"application/json": {"schema": ref(operation.reply)}}
-        if operation.reply_headers:
-            responses[str(operation.status)]["headers"] = {
-                name: {"schema": {"type": "string"}} for name in operation.reply_headers
-            }
-        from_gateway = {429} if operation.public else {401, 429}
-        for status in sorted(set(operation.problems) | from_gateway):
-            responses[str(status)] = _error_response(status, status in operation.problems, status in from_gateway)
-        if not operation.public:
-            responses["401"]["headers"] = {"www-authenticate": _WWW_AUTHENTICATE}
+        reply_ref = ref_of[operation.reply] if operation.reply else {}
         entry: dict[str, Any] = {
-            "operationId": _operation_id(operation),
+            "operationId": operation.operation_id,
+            "tags": [operation.tag],
             "summary": operation.summary,
-            "responses": responses,
+            "responses": _responses(operation, reply_ref),
         }
+        if operation.description:
+            entry["description"] = operation.description
         if operation.public:
             entry["security"] = []
         if operation.request:
+            assert operation.request_example is not None, operation.operation_id
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": ref(operation.request)}},
+                "description": f"As application/json (else 415), at most {MAX_BODY_BYTES} bytes (5 MiB; else 413).",
+                "content": {
+                    "application/json": {
+                        "schema": ref_of[operation.request],
+                        "examples": _example(operation.request_example),
+                    }
+                },
             }
         if operation.parameters:
             entry["parameters"] = [
@@ -459,6 +825,7 @@ def build_document() -> dict[str, Any]:
                     "description": p.description,
                     "required": p.required,
                     "schema": p.schema,
+                    "example": p.example,
                 }
                 for p in operation.parameters
             ]
@@ -473,6 +840,7 @@ def build_document() -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"cognito": []}],
+        "tags": [{"name": name, "description": description} for name, description in _TAGS],
         "paths": paths,
         "components": {
             "schemas": schemas,
@@ -497,8 +865,8 @@ def _nested_structs(models: list[type[msgspec.Struct]]) -> set[type[msgspec.Stru
             if info.cls in found:
                 return
             found.add(info.cls)
-            for field in info.fields:
-                visit(field.type)
+            for field_info in info.fields:
+                visit(field_info.type)
         for attribute in ("item_type", "value_type"):
             if hasattr(info, attribute):
                 visit(getattr(info, attribute))
@@ -514,9 +882,19 @@ def render() -> str:
     return json.dumps(build_document(), indent=2, sort_keys=True) + "\n"
 
 
+def main(arguments: list[str]) -> int:
+    outputs = {Path(str(files("notes_core.openapi") / "openapi.json")): render()}
+    if "--errors" in arguments:
+        outputs[Path(arguments[arguments.index("--errors") + 1])] = catalogue.render_errors_page()
+    if "--check" in arguments:
+        stale = [path for path, text in outputs.items() if not path.is_file() or path.read_text("utf-8") != text]
+        for path in stale:
+            print(f"{path} is stale: run make openapi", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
+    return 0
+
+
 if __name__ == "__main__":
-    target = files("notes_core.openapi") / "openapi.json"
-    if "--check" in sys.argv:
-        sys.exit(0 if target.read_text(encoding="utf-8") == render() else 1)
-    with open(str(target), "w", encoding="utf-8") as output:
-        output.write(render())
+    sys.exit(main(sys.argv[1:]))
