@@ -37,8 +37,9 @@ class NotesSettings(_Settings, kw_only=True):
     and revisions are kept, and how many revisions a note keeps at most."""
 
     tombstone_retention_days: Annotated[float, Meta(gt=0)] = 90
-    trash_retention_days: Annotated[float, Meta(gt=0)] = 30
-    revision_retention_days: Annotated[float, Meta(gt=0)] = 30
+    # 0, as the template allows: trashed notes go at the next purge, no revision is kept
+    trash_retention_days: Annotated[float, Meta(ge=0)] = 30
+    revision_retention_days: Annotated[float, Meta(ge=0)] = 30
     revisions_per_note: Annotated[int, Meta(ge=1, le=1000)] = 100
 
     @property
