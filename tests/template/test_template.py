@@ -1,5 +1,6 @@
 """template.yaml's promises that cfn-lint cannot check: authorization on every route, the shapes
-the code relies on, outputs, and what `sam build` produced (run by `make template` first)."""
+the code relies on, and what `sam build` produced (run by `make template` first). Operations:
+test_operations.py."""
 
 from typing import Any
 
@@ -131,17 +132,6 @@ def test_every_queue_with_a_consumer_has_a_dead_letter_queue_and_enough_visibili
         visibility = queues[source.queue]["Properties"]["VisibilityTimeout"]
         assert visibility >= 6 * functions[source.function]["Timeout"]
         assert source.reports_batch_item_failures
-
-
-_NOT_ADDRESSED = ("AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::IAM::Policy", "AWS::Lambda::Permission")
-
-
-def test_every_resource_has_an_output() -> None:
-    referenced = set()
-    for output in TEMPLATE["Outputs"].values():
-        referenced |= tpl.references(output["Value"])
-    expected = {name for name, resource in RESOURCES.items() if resource["Type"] not in _NOT_ADDRESSED}
-    assert expected - referenced == set()
 
 
 def test_sam_build_produced_every_function_and_an_arm64_layer() -> None:
