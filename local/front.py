@@ -6,7 +6,8 @@ payload format 2.0 event (the shape of events/*.json) and handed to the function
 names; the function's answer is turned back into HTTP. What API Gateway answers itself, before or
 instead of a function, has its shape: `{"message": ...}` as application/json. Every answer carries
 an `apigw-requestid`, which is also the event's requestContext.requestId (the functions' log
-correlation id) and the requestId of the JSON access log line written per request to stderr.
+correlation id) and the requestId of the access log line written per request to stderr, in the
+format the template gives the HTTP API's stage (AccessLogSettings.Format).
 /docs serves Swagger UI over /v1/openapi.json (local only).
 """
 
@@ -157,6 +158,8 @@ class LocalApi:
         self._throttles = (
             {} if rate is None or burst is None else {r.route_key: TokenBucket(rate, burst) for r in routes}
         )
+        log_settings = provisioned.resolver.resolve(api.get("AccessLogSettings", {}))
+        self.access_log = AccessLogFormat(log_settings["Format"]) if "Format" in log_settings else None
 
     # ------------------------------------------------------------ routing and CORS
     def match(self, method: str, path: str) -> tuple[tpl.Route, dict[str, str]] | None:
@@ -364,7 +367,46 @@ def docs(path: str) -> HttpResponse | None:
 
 
 # ---------------------------------------------------------------- the HTTP server
-def access_log_entry(
+class AccessLogFormat:
+    """An HTTP API stage's access log format, filled in per request as API Gateway fills it: each
+    $context variable replaced by its value, "-" where the request has none ("Customize HTTP API
+    access logs", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html).
+    Only the variables below can be filled in locally: a format naming another is refused when the
+    front starts, so the template cannot log a field the local stack leaves out."""
+
+    _VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+)")
+    VARIABLES = (
+        "requestId",
+        "identity.sourceIp",
+        "requestTime",
+        "httpMethod",
+        "routeKey",
+        "path",
+        "status",
+        "responseLatency",
+        "integrationLatency",
+        "integrationErrorMessage",
+        "identity.userAgent",
+    )
+
+    def __init__(self, text: str) -> None:
+        unknown = sorted(set(self._VARIABLE.findall(text)) - set(self.VARIABLES))
+        if unknown:
+            raise ValueError(f"the local front cannot fill in $context.{', $context.'.join(unknown)}")
+        self._text = text
+
+    def line(self, values: dict[str, Any]) -> str:
+        """The format with each variable replaced. Values are escaped for a JSON string, so a quote in
+        a user agent cannot break the line; AWS documents no such escaping."""
+
+        def value(match: re.Match[str]) -> str:
+            found = values.get(match.group(1))
+            return "-" if found is None else json.dumps(str(found))[1:-1]
+
+        return self._VARIABLE.sub(value, self._text)
+
+
+def context_variables(
     request_id: str,
     received: datetime,
     method: str | None,
@@ -374,23 +416,21 @@ def access_log_entry(
     handled: Handled,
     response_latency_ms: int,
 ) -> dict[str, Any]:
-    """One request as an HTTP API JSON access log tells it: each field is named after the $context
-    variable it would come from ("Customize HTTP API access logs",
-    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html;
-    ip and requestTime as in AWS's own JSON example). A value API Gateway would log as "-" is null.
-    No header but the user agent is logged: never a token."""
+    """The $context variables of one request, as an access log format names them (without
+    `$context.`). None is a value API Gateway logs as "-". No header but the user agent is among
+    them: a token cannot reach the access log."""
     return {
-        "requestId": request_id,  # $context.requestId
-        "ip": source_ip,  # $context.identity.sourceIp
-        "requestTime": _clf_time(received),  # $context.requestTime
-        "httpMethod": method,  # $context.httpMethod
-        "routeKey": handled.route_key,  # $context.routeKey
-        "path": path,  # $context.path
-        "status": handled.response.status,  # $context.status
-        "responseLatency": response_latency_ms,  # $context.responseLatency
-        "integrationLatency": handled.integration_latency_ms,  # $context.integrationLatency
-        "integrationErrorMessage": handled.integration_error,  # $context.integrationErrorMessage
-        "userAgent": user_agent,  # $context.identity.userAgent
+        "requestId": request_id,
+        "identity.sourceIp": source_ip,
+        "requestTime": _clf_time(received),
+        "httpMethod": method,
+        "routeKey": handled.route_key,
+        "path": path,
+        "status": handled.response.status,
+        "responseLatency": response_latency_ms,
+        "integrationLatency": handled.integration_latency_ms,
+        "integrationErrorMessage": handled.integration_error,
+        "identity.userAgent": user_agent,
     }
 
 
@@ -434,11 +474,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         method, headers = self.command or None, getattr(self, "headers", None)
         path = urlsplit(self.path).path if method else None
         user_agent = headers.get("user-agent") if headers is not None else None
-        latency = _milliseconds_since(started)
-        entry = access_log_entry(
-            request_id, received, method, path, self.client_address[0], user_agent, handled, latency
-        )
-        print(json.dumps(entry), file=sys.stderr, flush=True)
+        if self.api.access_log is not None:
+            variables = context_variables(
+                request_id,
+                received,
+                method,
+                path,
+                self.client_address[0],
+                user_agent,
+                handled,
+                _milliseconds_since(started),
+            )
+            print(self.api.access_log.line(variables), file=sys.stderr, flush=True)
 
     def __getattr__(self, name: str) -> Any:
         # Every method goes to the routes, as in API Gateway: one no route declares is a 404
@@ -457,7 +504,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._answer(new_request_id(), received, Handled(gateway_answer(status, status.phrase)), started)
 
     def log_message(self, format: str, *args: Any) -> None:
-        pass  # _answer logs one JSON line per request
+        pass  # _answer writes one access log line per request
 
 
 class FrontServer(ThreadingHTTPServer):
