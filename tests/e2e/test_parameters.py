@@ -26,6 +26,7 @@ import rsa
 from botocore.signers import CloudFrontSigner
 
 from local import template as tpl
+from local.provision import STACK_NAME
 from local.stack import environment_name
 from tests.e2e.conftest import Client
 from tests.support.local_process import LocalProcess
@@ -54,6 +55,8 @@ OVERRIDES = {
     "SesSourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
     "SesFromAddress": "notes-sync <no-reply@example.com>",
     "AlarmEmail": "alarms@example.com",
+    "Api5xxRateThresholdPercent": "2.5",
+    "ApiLatencyP99ThresholdMs": "1500",
 }
 
 
@@ -314,6 +317,24 @@ def _alarm_email(stack: Stack) -> None:
     assert actions == {(subscription["TopicArn"],)}
 
 
+def _alarm(stack: Stack, logical_id: str) -> dict[str, Any]:
+    """The alarm the template declares as logical_id, as moto holds it (named after it locally)."""
+    alarms = stack.aws("cloudwatch").describe_alarms()["MetricAlarms"]
+    alarm: dict[str, Any] = _only([a for a in alarms if a["AlarmName"] == f"{STACK_NAME}-{logical_id.lower()}"])
+    return alarm
+
+
+def _api_5xx_rate_threshold(stack: Stack) -> None:
+    alarm = _alarm(stack, "Api5xxAlarm")
+    assert alarm["Threshold"] == 2.5
+    assert "More than 2.5% of the API's requests" in alarm["AlarmDescription"]
+
+
+def _api_latency_threshold(stack: Stack) -> None:
+    alarm = _alarm(stack, "ApiLatencyAlarm")
+    assert (alarm["ExtendedStatistic"], alarm["Threshold"]) == ("p99", 1500)
+
+
 CHECKS: dict[str, Callable[[Stack], None]] = {
     "Environment": _environment,
     "AccessTokenValidityMinutes": _access_token_validity,
@@ -334,6 +355,8 @@ CHECKS: dict[str, Callable[[Stack], None]] = {
     "SesSourceArn": _ses_sending,
     "SesFromAddress": _ses_sending,
     "AlarmEmail": _alarm_email,
+    "Api5xxRateThresholdPercent": _api_5xx_rate_threshold,
+    "ApiLatencyP99ThresholdMs": _api_latency_threshold,
 }
 
 

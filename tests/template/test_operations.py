@@ -1,8 +1,11 @@
-"""template.yaml's operations: the API's access log and the outputs an operator reads."""
+"""template.yaml's operations: the API's access log, the alarms (each notifying the alarm topic and
+naming its section of docs/operations.md) and the outputs an operator reads."""
 
 import json
 import re
 from typing import Any
+
+import pytest
 
 from local import template as tpl
 from local.front import AccessLogFormat
@@ -13,6 +16,14 @@ RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 
 def _of_type(kind: str) -> dict[str, Any]:
     return {name: resource["Properties"] for name, resource in RESOURCES.items() if resource["Type"] == kind}
+
+
+ALARMS = _of_type("AWS::CloudWatch::Alarm")
+
+
+def _text(value: Any) -> str:
+    """A string property as written, a !Sub's text included."""
+    return value if isinstance(value, str) else str(value["Fn::Sub"])
 
 
 # ---------------------------------------------------------------- access log
@@ -42,6 +53,87 @@ def test_the_api_stage_writes_a_json_access_log_line_per_request() -> None:
     assert "\n" not in settings["Format"]
     # And no header but the user agent, nor anything of the token, is logged
     assert not re.search(r"authoriz|header|token|claims", settings["Format"], re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- alarms
+@pytest.mark.parametrize("name", sorted(ALARMS))
+def test_every_alarm_notifies_the_topic_and_names_its_runbook_section(name: str) -> None:
+    alarm = ALARMS[name]
+
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert f"Runbook: docs/operations.md#{name.lower()}" in _text(alarm["AlarmDescription"])
+
+
+def _metric_stats(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    return [query["MetricStat"]["Metric"] for query in alarm.get("Metrics", []) if "MetricStat" in query]
+
+
+def _returned_expression(alarm: dict[str, Any]) -> str:
+    (returned,) = [query for query in alarm["Metrics"] if query.get("ReturnData", True)]
+    return _text(returned["Expression"])
+
+
+def test_the_api_alarms_fire_on_a_5xx_rate_over_several_minutes_and_on_p99_latency() -> None:
+    # The 5xx rate: 5xx over all requests of the stage, above a parameter, in 3 of 5 minutes
+    rate = ALARMS["Api5xxAlarm"]
+    metrics = {metric["MetricName"]: metric for metric in _metric_stats(rate)}
+    assert set(metrics) == {"5xx", "Count"}
+    assert all(m["Dimensions"][0] == {"Name": "ApiId", "Value": {"Ref": "HttpApi"}} for m in metrics.values())
+    expression = _returned_expression(rate)
+    assert "/" in expression
+    assert rate["Threshold"] == {"Ref": "Api5xxRateThresholdPercent"}
+    assert rate["DatapointsToAlarm"] >= 3
+    assert rate["EvaluationPeriods"] >= rate["DatapointsToAlarm"]
+    # The p99 latency, above a parameter
+    latency = ALARMS["ApiLatencyAlarm"]
+    assert (latency["Namespace"], latency["MetricName"], latency["ExtendedStatistic"]) == (
+        "AWS/ApiGateway",
+        "Latency",
+        "p99",
+    )
+    assert latency["Threshold"] == {"Ref": "ApiLatencyP99ThresholdMs"}
+    # And both parameters have sensible defaults
+    parameters = TEMPLATE["Parameters"]
+    assert 0 < parameters["Api5xxRateThresholdPercent"]["Default"] <= 5
+    assert 0 < parameters["ApiLatencyP99ThresholdMs"]["Default"] <= 5000
+
+
+@pytest.mark.parametrize(("name", "metric"), [("LambdaErrorsAlarm", "Errors"), ("LambdaThrottlesAlarm", "Throttles")])
+def test_one_alarm_watches_every_functions_errors_and_one_their_throttles(name: str, metric: str) -> None:
+    # Lambda's metrics without a FunctionName dimension cover every function: one alarm, not one
+    # per function, and no function can be added without it
+    alarm = ALARMS[name]
+    metrics = _metric_stats(alarm)
+    assert {m["MetricName"] for m in metrics} == {metric, "Invocations"}
+    assert all(m["Namespace"] == "AWS/Lambda" and "Dimensions" not in m for m in metrics)
+    assert "/" in _returned_expression(alarm)
+    watching = [other for other in ALARMS.values() if metric in {m["MetricName"] for m in _metric_stats(other)}]
+    assert watching == [alarm]
+
+
+@pytest.mark.parametrize(
+    ("name", "metric"), [("TableThrottlesAlarm", "ThrottledRequests"), ("TableSystemErrorsAlarm", "SystemErrors")]
+)
+def test_table_alarms_count_every_operation_on_the_table(name: str, metric: str) -> None:
+    query = _returned_expression(ALARMS[name])
+
+    assert f'SUM({metric}) FROM SCHEMA("AWS/DynamoDB", TableName, Operation)' in query
+    assert "WHERE TableName = '${NotesTable}'" in query
+
+
+@pytest.mark.parametrize("source", tpl.queue_sources(TEMPLATE), ids=lambda source: source.queue)
+def test_every_work_queue_has_an_oldest_message_age_alarm(source: tpl.QueueSource) -> None:
+    queue = RESOURCES[source.queue]["Properties"]
+    (alarm,) = [
+        alarm
+        for alarm in ALARMS.values()
+        if alarm.get("MetricName") == "ApproximateAgeOfOldestMessage"
+        and alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [source.queue, "QueueName"]}}]
+    ]
+
+    # A message older than a receive's visibility timeout is waiting, not being worked on
+    assert alarm["Statistic"] == "Maximum"
+    assert alarm["Threshold"] > queue["VisibilityTimeout"]
 
 
 # ---------------------------------------------------------------- outputs

@@ -281,7 +281,7 @@ def test_state_machines_are_standard_traced_logged_and_alarmed(name: str) -> Non
     alarms = [
         alarm["Properties"]
         for alarm in _of_type("AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["MetricName"] == "ExecutionsFailed"
+        if alarm["Properties"].get("MetricName") == "ExecutionsFailed"
     ]
     assert {"Name": "StateMachineArn", "Value": {"Ref": name}} in [a["Dimensions"][0] for a in alarms]
 
@@ -292,7 +292,7 @@ def test_every_dead_letter_queue_has_a_depth_alarm(name: str) -> None:
     watching = [
         alarm
         for alarm in alarms
-        if alarm["Namespace"] == "AWS/SQS"
+        if alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible"
         and alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [name, "QueueName"]}}]
     ]
     assert len(watching) == 1
