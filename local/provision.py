@@ -208,6 +208,12 @@ class _Provisioner:
         self.client("cloudwatch").put_metric_alarm(AlarmName=name, **parameters)
         self.provide(logical_id, name, Arn=self.arn("cloudwatch", f"alarm:{name}"))
 
+    def dashboard(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """The dashboard as CloudWatch stores it (moto, like CloudWatch, refuses a body that is not JSON)."""
+        name = properties.get("DashboardName", self.physical_name(logical_id))
+        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=properties["DashboardBody"])
+        self.provide(logical_id, name)
+
     def origin_access_control(self, logical_id: str, properties: dict[str, Any]) -> None:
         control = self.client("cloudfront").create_origin_access_control(
             OriginAccessControlConfig=properties["OriginAccessControlConfig"]
@@ -281,6 +287,7 @@ _PROVISIONERS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = 
     "AWS::Logs::LogGroup": _Provisioner.log_group,
     "AWS::SNS::Topic": _Provisioner.topic,
     "AWS::CloudWatch::Alarm": _Provisioner.alarm,
+    "AWS::CloudWatch::Dashboard": _Provisioner.dashboard,
     "AWS::CloudFront::OriginAccessControl": _Provisioner.origin_access_control,
     "AWS::CloudFront::Distribution": _Provisioner.distribution,
 }

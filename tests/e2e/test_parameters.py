@@ -333,6 +333,16 @@ def _api_5xx_rate_threshold(stack: Stack) -> None:
 def _api_latency_threshold(stack: Stack) -> None:
     alarm = _alarm(stack, "ApiLatencyAlarm")
     assert (alarm["ExtendedStatistic"], alarm["Threshold"]) == ("p99", 1500)
+    # ...and the dashboard's latency graph marks it
+    dashboard = json.loads(
+        stack.aws("cloudwatch").get_dashboard(DashboardName=f"{STACK_NAME}-us-east-1")["DashboardBody"]
+    )
+    marks = [
+        mark
+        for widget in dashboard["widgets"]
+        for mark in widget["properties"].get("annotations", {}).get("horizontal", [])
+    ]
+    assert {"label": "ApiLatencyAlarm (p99)", "value": 1500} in marks
 
 
 CHECKS: dict[str, Callable[[Stack], None]] = {

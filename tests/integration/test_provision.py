@@ -1,5 +1,7 @@
 """local.provision: template resources created in moto as CloudFormation would create them."""
 
+import json
+
 from local.provision import provision
 from local.stack import LocalStack
 
@@ -43,3 +45,23 @@ def test_log_groups_alarms_and_the_alarm_topic_come_from_the_template(stack: Loc
     assert len(alarms) == len(names) > 0
     assert {tuple(alarm["AlarmActions"]) for alarm in alarms} == {(stack.ref("AlarmTopic"),)}
     assert stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.ref("AlarmTopic"))["Subscriptions"] == []
+
+
+def test_the_dashboard_is_provisioned_with_the_stacks_own_resources(stack: LocalStack) -> None:
+    # Given the stack provisioned from template.yaml
+    template = stack.provisioned.template
+    alarms = [name for name, resource in template["Resources"].items() if resource["Type"] == "AWS::CloudWatch::Alarm"]
+
+    # When its dashboard is read back from CloudWatch (which refuses a body that is not JSON)
+    body = stack.client("cloudwatch").get_dashboard(DashboardName=stack.ref("OperationsDashboard"))["DashboardBody"]
+    widgets = json.loads(body)["widgets"]
+
+    # Then its alarm widget shows the provisioned alarms, and its graphs name the provisioned table,
+    # queues and state machines
+    (alarm_widget,) = [widget for widget in widgets if widget["type"] == "alarm"]
+    described = stack.client("cloudwatch").describe_alarms(AlarmNames=[stack.ref(name) for name in alarms])
+    assert sorted(alarm_widget["properties"]["alarms"]) == sorted(a["AlarmArn"] for a in described["MetricAlarms"])
+    for logical_id in ("NotesTable", "DeleteNoteStateMachine", "DeleteAccountStateMachine"):
+        assert f'"{stack.ref(logical_id)}"' in body
+    for queue in ("MediaEventsQueue", "MediaCleanupQueue", "MediaEventsDeadLetterQueue", "MediaCleanupDeadLetterQueue"):
+        assert f'"{stack.provisioned.resolver.get_att(queue, "QueueName")}"' in body

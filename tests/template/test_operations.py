@@ -1,5 +1,5 @@
 """template.yaml's operations: the API's access log, the alarms (each notifying the alarm topic and
-naming its section of docs/operations.md) and the outputs an operator reads."""
+naming its section of docs/operations.md), the dashboard and the outputs an operator reads."""
 
 import json
 import re
@@ -12,6 +12,8 @@ from local.front import AccessLogFormat
 
 TEMPLATE = tpl.load()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+GLOBAL_VARIABLES = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+CORE = tpl.ROOT / "layers" / "core" / "notes_core"
 
 
 def _of_type(kind: str) -> dict[str, Any]:
@@ -136,6 +138,86 @@ def test_every_work_queue_has_an_oldest_message_age_alarm(source: tpl.QueueSourc
     assert alarm["Threshold"] > queue["VisibilityTimeout"]
 
 
+# ---------------------------------------------------------------- dashboard
+class _Symbolic(tpl.Resolver):
+    """Resolves a resource's Ref to `<Name>` and its GetAtt to `<Name.Attribute>`; parameters and
+    pseudo parameters to their values (defaults)."""
+
+    def ref(self, name: str) -> Any:
+        if name.startswith("AWS::") or name in self.parameters:
+            return super().ref(name)
+        return f"<{name}>"
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        return f"<{logical_id}.{attribute}>"
+
+
+def _dashboard_widgets() -> list[dict[str, Any]]:
+    (dashboard,) = _of_type("AWS::CloudWatch::Dashboard").values()
+    body = _Symbolic(TEMPLATE, "us-east-1", "notes-sync").resolve(dashboard["DashboardBody"])
+    widgets: list[dict[str, Any]] = json.loads(body)["widgets"]
+    return widgets
+
+
+def _graphed() -> tuple[list[list[Any]], list[str]]:
+    """Every metric the dashboard's graphs draw ([namespace, name, dimension, value, ...]) and every
+    expression (SEARCH and Metrics Insights)."""
+    metrics, expressions = [], []
+    for widget in _dashboard_widgets():
+        for entry in widget["properties"].get("metrics", []):
+            if isinstance(entry[0], dict):
+                expressions.append(entry[0]["expression"])
+            else:
+                metrics.append([part for part in entry if not isinstance(part, dict)])
+    return metrics, expressions
+
+
+def _emitted_business_metrics() -> set[str]:
+    """The metric names notes_core passes to Powertools' add_metric."""
+    names: set[str] = set()
+    for path in CORE.rglob("*.py"):
+        for argument in re.findall(r"add_metric\(name=(.*?), unit=", path.read_text(encoding="utf-8")):
+            names.update(re.findall(r'"(\w+)"', argument))
+    return names
+
+
+def test_the_dashboard_shows_every_alarm_and_every_part_of_the_stack() -> None:
+    metrics, expressions = _graphed()
+
+    def drawn(namespace: str, name: str, *dimensions: str) -> bool:
+        return [namespace, name, *dimensions] in metrics
+
+    # Every alarm's state
+    (alarm_widget,) = [w for w in _dashboard_widgets() if w["type"] == "alarm"]
+    assert sorted(alarm_widget["properties"]["alarms"]) == sorted(f"<{name}.Arn>" for name in ALARMS)
+    # The API: requests, 4xx, 5xx, latency percentiles
+    stage = ("ApiId", "<HttpApi>", "Stage", "$default")
+    assert all(drawn("AWS/ApiGateway", name, *stage) for name in ("Count", "4xx", "5xx", "Latency"))
+    # The functions: errors, throttles, duration, cold starts (the functions' own metric)
+    assert all(drawn("AWS/Lambda", name) for name in ("Errors", "Throttles", "Duration"))
+    namespace = GLOBAL_VARIABLES["POWERTOOLS_METRICS_NAMESPACE"]
+    assert any(f"{{{namespace},function_name,service}}" in e and '"ColdStart"' in e for e in expressions)
+    # Every state machine's executions
+    for machine in _of_type("AWS::Serverless::StateMachine"):
+        for name in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"):
+            assert drawn("AWS/States", name, "StateMachineArn", f"<{machine}>"), (machine, name)
+    # Every queue's depth, and every work queue's oldest message
+    for queue in _of_type("AWS::SQS::Queue"):
+        assert drawn("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"<{queue}.QueueName>")
+    for source in tpl.queue_sources(TEMPLATE):
+        assert drawn("AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", f"<{source.queue}.QueueName>")
+    # The table's capacity, throttles and system errors
+    for name in ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits"):
+        assert drawn("AWS/DynamoDB", name, "TableName", "<NotesTable>")
+    for name in ("ThrottledRequests", "SystemErrors"):
+        assert any(f"SUM({name})" in e and "'<NotesTable>'" in e for e in expressions)
+    # Every business metric the functions emit, as Powertools publishes them
+    service = GLOBAL_VARIABLES["POWERTOOLS_SERVICE_NAME"]
+    emitted = _emitted_business_metrics()
+    assert emitted == {"ChangesWritten", "Conflicts", "ImagesAccepted", "ImagesRejected", "ObjectsDeleted"}
+    assert all(drawn(namespace, name, "service", service) for name in emitted)
+
+
 # ---------------------------------------------------------------- outputs
 OPERATOR_OUTPUTS = {
     "ApiUrl", "UserPoolId", "UserPoolClientId", "NotesTableName", "MediaBucketName",
@@ -145,7 +227,7 @@ OPERATOR_OUTPUTS = {
     "DeleteNoteStateMachineArn", "DeleteAccountStateMachineArn", "PurgeTrashStateMachineArn",
     "TrashPurgeQueueUrl", "TrashPurgeQueueArn", "TrashPurgeDeadLetterQueueUrl", "TrashPurgeDeadLetterQueueArn",
     "FunctionsLogGroupName", "StateMachinesLogGroupName", "ApiAccessLogGroupName",
-    "AlarmTopicArn", "MediaDistributionId",
+    "DashboardUrl", "AlarmTopicArn", "MediaDistributionId",
 }  # fmt: skip
 
 
