@@ -4,7 +4,9 @@ The local stack and the tests both provision through here, so the schema the tes
 the schema that deploys. CloudFormation property names map onto API parameters below; resources
 that moto cannot or need not run (the HTTP API, functions, layers) get placeholder identifiers so
 that references to them still resolve. A resource whose Condition is false is not created, as in
-CloudFormation.
+CloudFormation. The local front invokes functions directly, so what SAM's transform adds for them
+on AWS (versions, the `live` alias, CodeDeploy's deployment groups) has no local counterpart: the
+template tier checks those on the transformed template (tests/template/test_sam_transform.py).
 """
 
 import json

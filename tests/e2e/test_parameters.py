@@ -3,7 +3,9 @@
 One local stack is started with every parameter overridden by its environment variable, each to a
 value unlike its default; each parameter is then checked through what it configures: the resource
 in moto, the front's answers, or the functions' behaviour. The parameters are enumerated from
-template.yaml, so a parameter added without a check here fails its own test.
+template.yaml, so a parameter added without a check here fails its own test. A parameter that
+configures only what SAM's transform creates on AWS (the local front invokes functions directly,
+without aliases or CodeDeploy) is checked on the transformed template instead.
 """
 
 import base64
@@ -32,6 +34,7 @@ from tests.e2e.conftest import Client
 from tests.support.local_process import LocalProcess
 from tests.support.media import PNG, post_upload
 from tests.support.tokens import claims_of
+from tests.template import test_sam_transform
 
 TEMPLATE = tpl.load()
 
@@ -57,6 +60,10 @@ OVERRIDES = {
     "AlarmEmail": "alarms@example.com",
     "Api5xxRateThresholdPercent": "2.5",
     "ApiLatencyP99ThresholdMs": "1500",
+}
+# What each is checked by (on every deployment group SAM's transform makes, per environment).
+CHECKED_ON_THE_TRANSFORM: dict[str, Callable[..., None]] = {
+    "DeploymentType": test_sam_transform.test_each_environment_deploys_every_function_as_samconfig_says,
 }
 
 
@@ -370,7 +377,12 @@ CHECKS: dict[str, Callable[[Stack], None]] = {
 }
 
 
-@pytest.mark.parametrize("parameter", list(TEMPLATE["Parameters"]))
+def test_a_parameter_only_aws_uses_is_checked_on_the_transformed_template_instead() -> None:
+    assert not set(CHECKED_ON_THE_TRANSFORM) & (set(OVERRIDES) | set(CHECKS))
+    assert set(CHECKED_ON_THE_TRANSFORM) <= set(TEMPLATE["Parameters"])
+
+
+@pytest.mark.parametrize("parameter", [p for p in TEMPLATE["Parameters"] if p not in CHECKED_ON_THE_TRANSFORM])
 def test_the_overridden_parameter_reaches_its_resource(stack: Stack, parameter: str) -> None:
     # Given the stack started with every parameter overridden, this one to a value unlike its default
     assert parameter in OVERRIDES, f"{parameter}: give it a value unlike its default in OVERRIDES"

@@ -227,7 +227,7 @@ OPERATOR_OUTPUTS = {
     "DeleteNoteStateMachineArn", "DeleteAccountStateMachineArn", "PurgeTrashStateMachineArn",
     "TrashPurgeQueueUrl", "TrashPurgeQueueArn", "TrashPurgeDeadLetterQueueUrl", "TrashPurgeDeadLetterQueueArn",
     "FunctionsLogGroupName", "StateMachinesLogGroupName", "ApiAccessLogGroupName",
-    "DashboardUrl", "AlarmTopicArn", "MediaDistributionId",
+    "DashboardUrl", "AlarmTopicArn", "DeploymentApplicationName", "MediaDistributionId",
 }  # fmt: skip
 
 

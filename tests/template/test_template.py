@@ -1,6 +1,7 @@
 """template.yaml's promises that cfn-lint cannot check: authorization on every route, the shapes
-the code relies on, and what `sam build` produced (run by `make template` first). Operations:
-test_operations.py."""
+the code relies on, and what `sam build` produced (run by `make template` first). Operations
+(access log, alarms, dashboard, outputs): test_operations.py; what SAM's transform makes of the
+template (aliases, CodeDeploy): test_sam_transform.py."""
 
 from typing import Any
 

@@ -1,0 +1,154 @@
+"""What CloudFormation deploys: template.yaml after SAM's transform (sam-cli's own samtranslator, run
+by tests/template/sam_transform.py), with each environment's parameters from samconfig.toml.
+
+Every function is invoked through its `live` alias, which CodeDeploy moves to each new version as
+DeploymentType says and moves back when an error alarm fires; a change to notes_core alone
+publishes new versions. The local stack shows none of this: it invokes the functions directly.
+"""
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import tomllib
+from typing import Any
+
+import pytest
+
+from local import template as tpl
+
+TEMPLATE = tpl.load()
+FUNCTIONS = sorted(tpl.functions(TEMPLATE))
+SAMCONFIG = tomllib.loads((tpl.ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+SAM_PYTHON = tpl.ROOT / ".venv-sam" / "bin" / "python"
+ROLLBACK_ALARMS = ["Api5xxAlarm", "LambdaErrorsAlarm"]
+
+
+def _overrides(environment: str) -> dict[str, str]:
+    """The parameter values `sam deploy --config-env <environment>` passes."""
+    text = SAMCONFIG[environment]["deploy"]["parameters"]["parameter_overrides"]
+    return dict(item.split("=", 1) for item in shlex.split(text))
+
+
+CASES = {
+    "dev": (_overrides("default"), "layer-1"),
+    "prod": (_overrides("prod"), "layer-1"),
+    "prod, notes_core changed": (_overrides("prod"), "layer-2"),
+    "prod, LogLevel changed": ({**_overrides("prod"), "LogLevel": "DEBUG"}, "layer-1"),
+}
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, dict[str, Any]]:
+    """Each case's template as SAM's transform makes it (one process: samtranslator takes ~1 s to load)."""
+    assert SAM_PYTHON.is_file(), "sam-cli's virtualenv is missing: run `make template`"
+    cases = [{"parameters": parameters, "layer_key": layer} for parameters, layer in CASES.values()]
+    finished = subprocess.run(
+        [str(SAM_PYTHON), str(tpl.ROOT / "tests" / "template" / "sam_transform.py")],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    return {name: template["Resources"] for name, template in zip(CASES, json.loads(finished.stdout), strict=True)}
+
+
+def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: resource for name, resource in resources.items() if resource["Type"] == kind}
+
+
+def _deployment_config(group: dict[str, Any]) -> str:
+    text, variables = group["Properties"]["DeploymentConfigName"]["Fn::Sub"]
+    return str(text).replace("${ConfigName}", variables["ConfigName"])
+
+
+def _version_of(resources: dict[str, Any], function: str) -> str:
+    alias = resources[f"{function}Aliaslive"]["Properties"]
+    version: str = alias["FunctionVersion"]["Fn::GetAtt"][0]
+    return version
+
+
+@pytest.mark.parametrize(("case", "rolled_out"), [("dev", "all at once"), ("prod", "canary")])
+def test_each_environment_deploys_every_function_as_samconfig_says(
+    transformed: dict[str, dict[str, Any]], case: str, rolled_out: str
+) -> None:
+    # Given the stack as samconfig.toml's environment deploys it
+    resources = transformed[case]
+    groups = _of_type(resources, "AWS::CodeDeploy::DeploymentGroup")
+
+    # Then every function has a deployment group, all of the environment's DeploymentType
+    assert sorted(groups) == [f"{function}DeploymentGroup" for function in FUNCTIONS]
+    (config,) = {_deployment_config(group) for group in groups.values()}
+    assert config == f"CodeDeployDefault.Lambda{CASES[case][0]['DeploymentType']}"
+    if rolled_out == "all at once":
+        assert config == "CodeDeployDefault.LambdaAllAtOnce"
+    else:
+        # ...and prod's canary lasts long enough for the error alarms to fire and roll it back
+        canary = re.fullmatch(r"CodeDeployDefault\.LambdaCanary10Percent(\d+)Minutes", config)
+        assert canary, config
+        for name in ROLLBACK_ALARMS:
+            alarm = TEMPLATE["Resources"][name]["Properties"]
+            period = alarm.get("Period") or alarm["Metrics"][0]["MetricStat"]["Period"]
+            assert int(canary.group(1)) * 60 >= alarm["EvaluationPeriods"] * period
+
+
+def test_the_error_alarms_stop_a_deployment_and_move_the_alias_back(transformed: dict[str, dict[str, Any]]) -> None:
+    for group in _of_type(transformed["prod"], "AWS::CodeDeploy::DeploymentGroup").values():
+        properties = group["Properties"]
+        assert properties["AlarmConfiguration"] == {
+            "Enabled": True,
+            "Alarms": [{"Name": {"Ref": name}} for name in ROLLBACK_ALARMS],
+        }
+        assert properties["AutoRollbackConfiguration"]["Enabled"] is True
+        assert "DEPLOYMENT_STOP_ON_ALARM" in properties["AutoRollbackConfiguration"]["Events"]
+
+
+def test_routes_and_queues_invoke_each_function_through_its_live_alias(transformed: dict[str, dict[str, Any]]) -> None:
+    resources = transformed["prod"]
+    # Every function has the alias, and CodeDeploy moves it
+    for function in FUNCTIONS:
+        alias = resources[f"{function}Aliaslive"]
+        assert alias["Properties"]["Name"] == "live"
+        assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["DeploymentGroupName"] == {
+            "Ref": f"{function}DeploymentGroup"
+        }
+    # Every route's integration invokes the alias
+    (api,) = _of_type(resources, "AWS::ApiGatewayV2::Api").values()
+    paths = api["Properties"]["Body"]["paths"]
+    for route in tpl.routes(TEMPLATE):
+        integration = paths[route.path][route.method.lower()]["x-amazon-apigateway-integration"]
+        assert f"${{{route.function}Aliaslive}}" in integration["uri"]["Fn::Sub"], route.route_key
+    # ...and only the alias may be invoked by API Gateway; the queues' consumers are their aliases
+    permissions = _of_type(resources, "AWS::Lambda::Permission").values()
+    assert {p["Properties"]["FunctionName"]["Ref"] for p in permissions} == {
+        f"{route.function}Aliaslive" for route in tpl.routes(TEMPLATE)
+    }
+    mappings = _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings} == {
+        f"{source.function}Aliaslive" for source in tpl.queue_sources(TEMPLATE)
+    }
+
+
+def test_a_change_to_notes_core_alone_moves_every_alias_to_a_new_version(
+    transformed: dict[str, dict[str, Any]],
+) -> None:
+    # Given two deploys whose only difference is the layer's content (notes_core)
+    before, after = transformed["prod"], transformed["prod, notes_core changed"]
+
+    # Then every function gets a new version, which its alias (through CodeDeploy) moves to
+    for function in FUNCTIONS:
+        assert _version_of(before, function) != _version_of(after, function), function
+        assert _of_type(after, "AWS::Lambda::Version")[_version_of(after, function)]
+
+
+def test_a_change_of_parameters_alone_publishes_no_version(transformed: dict[str, dict[str, Any]]) -> None:
+    """SAM's behaviour, pinned: docs/operations.md ("Deploying", "a change of parameters alone")
+    tells operators to move the aliases by hand after such a deploy. If this fails, sam-cli's
+    transform now resolves parameters (aws/serverless-application-model#3820): drop that advice."""
+    before, after = transformed["prod"], transformed["prod, LogLevel changed"]
+
+    assert [_version_of(before, f) for f in FUNCTIONS] == [_version_of(after, f) for f in FUNCTIONS]
