@@ -1,5 +1,6 @@
-"""template.yaml's operations: the API's access log, the alarms (each notifying the alarm topic and
-naming its section of docs/operations.md), the dashboard and the outputs an operator reads."""
+"""template.yaml's operations: the API's access log, the alarms, the dashboard and the outputs, and
+docs/operations.md, the runbook they point into: every alarm notifies the alarm topic and names its
+section there, every dashboard widget is explained there, every output is read there."""
 
 import json
 import re
@@ -13,6 +14,7 @@ from local.front import AccessLogFormat
 TEMPLATE = tpl.load()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 GLOBAL_VARIABLES = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+RUNBOOK = (tpl.ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
 CORE = tpl.ROOT / "layers" / "core" / "notes_core"
 
 
@@ -21,6 +23,13 @@ def _of_type(kind: str) -> dict[str, Any]:
 
 
 ALARMS = _of_type("AWS::CloudWatch::Alarm")
+
+
+def _section(title: str) -> str:
+    """The runbook's `## title` section, up to the next one."""
+    start = RUNBOOK.index(f"\n## {title}\n")
+    end = RUNBOOK.find("\n## ", start + 1)
+    return RUNBOOK[start : end if end > 0 else None]
 
 
 def _text(value: Any) -> str:
@@ -64,6 +73,13 @@ def test_every_alarm_notifies_the_topic_and_names_its_runbook_section(name: str)
 
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
     assert f"Runbook: docs/operations.md#{name.lower()}" in _text(alarm["AlarmDescription"])
+    assert f"\n### {name}\n" in _section("Alarms")
+
+
+def test_the_runbook_has_a_section_per_alarm_and_none_for_an_alarm_that_is_gone() -> None:
+    headings = re.findall(r"^### (\w+)$", _section("Alarms"), re.MULTILINE)
+
+    assert sorted(headings) == sorted(ALARMS)
 
 
 def _metric_stats(alarm: dict[str, Any]) -> list[dict[str, Any]]:
@@ -218,6 +234,14 @@ def test_the_dashboard_shows_every_alarm_and_every_part_of_the_stack() -> None:
     assert all(drawn(namespace, name, "service", service) for name in emitted)
 
 
+def test_every_dashboard_widget_is_explained_in_the_runbook() -> None:
+    explained = _section("The dashboard")
+
+    for widget in _dashboard_widgets():
+        if widget["type"] != "text":
+            assert f"\n| {widget['properties']['title']} |" in explained, widget["properties"]["title"]
+
+
 # ---------------------------------------------------------------- outputs
 OPERATOR_OUTPUTS = {
     "ApiUrl", "UserPoolId", "UserPoolClientId", "NotesTableName", "MediaBucketName",
@@ -231,9 +255,42 @@ OPERATOR_OUTPUTS = {
 }  # fmt: skip
 
 
-def test_the_outputs_are_the_ones_an_operator_uses() -> None:
+def test_the_outputs_are_the_ones_an_operator_uses_and_the_runbook_reads_each() -> None:
     outputs = TEMPLATE["Outputs"]
     assert set(outputs) == OPERATOR_OUTPUTS
     # Not one per function: functions are found through alarms, logs and traces
     functions = set(_of_type("AWS::Serverless::Function"))
     assert not functions & set().union(*(tpl.references(output["Value"]) for output in outputs.values()))
+    # And the runbook sets a variable from each, and reads nothing else
+    read = re.findall(r"^\w+=\$\(out (\w+)\)", _section("Where the values come from"), re.MULTILINE)
+    assert sorted(read) == sorted(outputs)
+
+
+def test_the_runbook_uses_no_variable_it_does_not_set() -> None:
+    """Every `$VARIABLE` the runbook's commands use is set in it (or by the shell)."""
+    code = "\n".join(re.findall(r"```sh\n(.*?)```", RUNBOOK, re.DOTALL))
+    assigned = set(re.findall(r"(?:^|\s|export |local )(\w+)=", code, re.MULTILINE))
+    assigned |= set(re.findall(r"for (\w+) in", code))
+    used = set(re.findall(r"\$\{?([A-Za-z_]\w*)", code))
+
+    assert used - assigned == set()
+
+
+def test_the_runbook_names_every_parameter_a_deploy_of_parameters_alone_leaves_behind_the_alias() -> None:
+    """Functions read these from their environment; SAM publishes no version when only they change
+    (test_sam_transform.py), so the runbook's "Deploying" tells operators to move the aliases."""
+    functions = _of_type("AWS::Serverless::Function").values()
+    environments = [TEMPLATE["Globals"]["Function"]["Environment"], *(f.get("Environment", {}) for f in functions)]
+    read = tpl.references(environments) & set(TEMPLATE["Parameters"])
+    deploying = _section("Deploying")
+
+    assert read
+    for parameter in read:
+        assert f"`{parameter}`" in deploying or (parameter.startswith("Cdn") and "the `Cdn*` ones" in deploying)
+
+
+def test_the_runbook_links_only_to_its_own_sections() -> None:
+    headings = re.findall(r"^#{2,3} (.+)$", RUNBOOK, re.MULTILINE)
+    anchors = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+    assert set(re.findall(r"\]\(#([\w-]+)\)", RUNBOOK)) <= anchors
