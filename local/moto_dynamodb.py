@@ -7,7 +7,9 @@ backup. A local stack left running for days, or a benchmark with 10,000 notes, s
 every note anyone wrote. Two patches make those costs what they are on AWS, proportional to what
 the request touches, without changing any answer:
 - a Query on the table or on a local secondary index (which shares the table's partition key)
-  looks at the named partition's items only;
+  looks at the named partition's items only; one on a global secondary index looks only at the
+  items holding the index's partition key value, unsorted (moto otherwise sorts the whole table
+  first: 145 ms a query with 10,000 notes, 16 of them in each run of the purge-trash machine);
 - a transaction backs up only the items its actions name, and on failure puts those back.
 """
 
@@ -32,18 +34,49 @@ def _partition_of(table: Table, hash_key: DynamoType | None, index_name: str | N
     return named[0] if named else hash_key
 
 
+def _global_index_key(table: Table, index_name: str | None, hash_key: DynamoType | None, conditions: Any) -> Any:
+    """{attribute: value} of the partition a query of a global secondary index names; None otherwise."""
+    index = next((index for index in table.global_indexes or [] if index.name == index_name), None)
+    if index is None:
+        return None
+    attributes = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+    named = dict(conditions or [])
+    if not named and len(attributes) == 1 and hash_key is not None:
+        named = {attributes[0]: hash_key}
+    return named if named and set(named) == set(attributes) else None
+
+
+def _every_item(table: Table) -> Iterator[Item]:
+    """The table's items in no order: moto's all_items() sorts them all by key first (most of a
+    global index query's time), and sorts the query's results again by the index's keys anyway."""
+    for stored in table.items.values():
+        if table.range_key_attr:
+            yield from stored.values()
+        else:
+            yield stored  # type: ignore[misc]  # a hash-only table maps keys to items
+
+
+def _holds(item: Item, values: dict[str, DynamoType]) -> bool:
+    return all(name in item.attrs and item.attrs[name] == value for name, value in values.items())
+
+
 def _partition_scoped_query() -> None:
     original = Table.query
 
     def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
         index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
-        partition = _partition_of(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
-        if partition is None:
+        conditions = kwargs.get("hash_key_conditions")
+        partition = _partition_of(self, hash_key, index_name, conditions)
+        global_key = _global_index_key(self, index_name, hash_key, conditions) if partition is None else None
+        if partition is not None:
+            stored = self.items.get(partition)
+            in_partition: list[Item] = list(stored.values()) if self.has_range_key and stored else []
+            if not self.has_range_key and stored is not None:
+                in_partition = [stored]  # type: ignore[list-item]  # a hash-only table maps keys to items
+        elif global_key is not None:
+            in_partition = [item for item in _every_item(self) if _holds(item, global_key)]
+        else:
             return original(self, hash_key, *args, **kwargs)
-        stored = self.items.get(partition)
-        in_partition: list[Item] = list(stored.values()) if self.has_range_key and stored else []
-        if not self.has_range_key and stored is not None:
-            in_partition = [stored]  # type: ignore[list-item]  # a hash-only table maps keys to items
         self.all_items = lambda: in_partition  # type: ignore[method-assign]  # moto walks all_items()
         try:
             return original(self, hash_key, *args, **kwargs)

@@ -1,6 +1,6 @@
 """The local stack's DynamoDB (moto, with local.moto_dynamodb's patches) answers as DynamoDB does:
-queries read one partition, in key order, in pages; a cancelled transaction leaves every item it
-named as it was."""
+queries read one partition (of the table or of an index), in key order, in pages; a cancelled
+transaction leaves every item it named as it was."""
 
 import uuid
 from typing import Any
@@ -56,6 +56,44 @@ def test_a_query_reads_its_own_partition_in_pages(stack: LocalStack, index: str 
     # Then exactly the user's notes come back, in descending key order, in pages of three
     assert pages[:3] == [["note-007", "note-006", "note-005"], ["note-004", "note-003", "note-002"], ["note-001"]]
     assert pages[3:] in ([], [[]])  # DynamoDB may end with an empty page after a full one
+
+
+def test_a_global_index_query_reads_its_partition_in_index_order_in_pages(stack: LocalStack) -> None:
+    # Given trashed notes of two users in shard "03", one in shard "04", and untrashed notes (which
+    # the sparse index leaves out), written out of the index's order
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    trashed = [(first, 1, "03", "2026-01-05"), (second, 1, "03", "2026-01-02"), (first, 2, "03", "2026-01-09")]
+    trashed += [(second, 2, "04", "2026-01-01"), (first, 3, "03", "2026-01-02")]
+    items = [
+        _note(user, seq) | {"trash_shard": {"S": shard}, "purge_after": {"S": day}, "trashed_v": {"N": "1"}}
+        for user, seq, shard, day in trashed
+    ]
+    _put_all(stack, items + [_note(str(uuid.uuid4()), seq) for seq in range(30)])
+
+    # When shard "03" is queried for what is due by 2026-01-06, two at a time
+    request: dict[str, Any] = {
+        "TableName": stack.ref("NotesTable"),
+        "IndexName": "trash-expiry",
+        "KeyConditionExpression": "trash_shard = :shard AND purge_after <= :due",
+        "ExpressionAttributeValues": {":shard": {"S": "03"}, ":due": {"S": "2026-01-06"}},
+        "Limit": 2,
+    }
+    pages = []
+    while True:
+        reply = stack.client("dynamodb").query(**request)
+        pages.append([(item["purge_after"]["S"], item["id"]["S"], sorted(item)) for item in reply["Items"]])
+        if "LastEvaluatedKey" not in reply:
+            break
+        request["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+    # Then the shard's due notes come in the index's order (ties in the table's key order), each
+    # with the keys and the projected attribute only
+    projected = sorted(["user_id", "id", "trash_shard", "purge_after", "trashed_v"])
+    found = [(day, note) for page in pages for day, note, _ in page]
+    assert sorted(found) == sorted([("2026-01-02", "note-001"), ("2026-01-02", "note-003"), ("2026-01-05", "note-001")])
+    assert [day for day, _ in found] == ["2026-01-02", "2026-01-02", "2026-01-05"]
+    assert all(names == projected for page in pages for _, _, names in page)
+    assert [len(page) for page in pages][:2] == [2, 1]
 
 
 def test_a_cancelled_transaction_leaves_every_item_it_named_as_it_was(stack: LocalStack) -> None:
