@@ -30,7 +30,7 @@ def use_layer_and_functions_path() -> None:
 
 class Functions:
     def __init__(self, provisioned: Provisioned) -> None:
-        self._properties = tpl.functions(provisioned.template)
+        self._properties = provisioned.functions
         self._environments = {name: provisioned.function_environment(name) for name in self._properties}
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()

@@ -8,7 +8,8 @@ Ten fidelity fixes, and others for speed, memory and the log, are applied to mot
 - Step Functions executes state machines (moto's real ASL interpreter), and its Cognito tasks find
   the service under its boto3 name;
 - an execution's `$$.Execution.StartTime` is a timestamp string, as on AWS (moto put a Python
-  datetime there, which no Task could send on);
+  datetime there, which no Task could send on), and each definition is parsed once, not once per
+  execution, and its errors name their code (local.moto_stepfunctions);
 - Cognito access and id tokens last as long as the app client's token validity says (moto issues
   one-hour tokens whatever the client's settings);
 - Cognito answers ResendConfirmationCode, which moto does not implement (no email is sent);
@@ -26,8 +27,6 @@ Ten fidelity fixes, and others for speed, memory and the log, are applied to mot
 - signing a user out (AdminUserGlobalSignOut, and AdminDeleteUser) revokes that user's tokens
   whatever name they signed in with (moto compares the names, so signing out by user id revoked
   nothing for users who signed in with their email);
-- each execution evaluates a copy of its definition's first parse instead of parsing it again
-  (~0.14 s a delete-note execution);
 - moto no longer keeps every object it ever made for its dashboard (unused here): it copies a
   whole table per action of a transaction, and kept every copy, so a long-running stack (or a
   10,000-note benchmark) grew by gigabytes;
@@ -39,8 +38,6 @@ Ten fidelity fixes, and others for speed, memory and the log, are applied to mot
 """
 
 import base64
-import copy
-import datetime
 import importlib.util
 import json
 import logging
@@ -76,6 +73,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local.moto_dynamodb import patch_dynamodb
+from local.moto_stepfunctions import ParsedDefinitions, name_error_codes, patch_executions
 
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 _DEFAULT_VALIDITY = {"AccessToken": 3600, "IdToken": 3600}
@@ -264,46 +262,6 @@ def _sign_out_whoever_they_signed_in_as() -> None:
     CognitoIdpBackend.admin_delete_user = admin_delete_user  # type: ignore[method-assign]
 
 
-def _patch_executions() -> None:
-    """Two fixes to the executions of the ASL executor. Imported here, after `_defer_batch_backend`:
-    these modules bring in the executor's Batch integration.
-
-    - The context object's Execution.StartTime is ISO 8601 text in UTC with milliseconds, e.g.
-      "2019-03-26T20:14:13.192Z" (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html):
-      the purge-trash machine compares it, as text, with the notes' purge_after, written the same way.
-    - Each execution parsed its definition again, with ANTLR: ~0.14 s for the delete-note machine,
-      so a purge of 100 notes spent 14 s parsing. The first parse of each definition is kept, and
-      each execution evaluates a deep copy of it (~0.01 s), as much its own as a parse would be.
-    """
-    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-    from moto.stepfunctions.parser.asl.eval.evaluation_details import ExecutionDetails
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-    from moto.stepfunctions.parser.backend.execution import Execution
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    original_details = Execution.get_start_execution_details
-
-    def get_start_execution_details(self: Execution) -> ExecutionDetails:
-        details = original_details(self)
-        started: datetime.datetime = self.start_date
-        text = started.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        details.start_time = text  # type: ignore[misc]  # Final in moto, which only ever reads it
-        return details
-
-    parsed: dict[str, EvalComponent] = {}
-    parsing = threading.Lock()
-
-    def _get_evaluation_entrypoint(self: ExecutionWorker) -> EvalComponent:
-        definition = self._evaluation_details.state_machine_details.definition
-        with parsing:
-            if definition not in parsed:
-                parsed[definition] = AmazonStateLanguageParser.parse(definition)[0]
-        return copy.deepcopy(parsed[definition])  # the kept parse is never evaluated itself
-
-    Execution.get_start_execution_details = get_start_execution_details  # type: ignore[method-assign]
-    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
-
-
 class _IsPresentProbes(logging.Filter):
     """moto's ASL executor logs, as an ERROR, the missing path an IsPresent choice asks about (the
     delete-note machine asks whether any message failed to send): not an error, so not logged."""
@@ -346,7 +304,8 @@ def configure_moto() -> None:
         _defer_batch_backend()
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["cognitoidentityprovider"] = "cognito-idp"
-        _patch_executions()
+        patch_executions(ParsedDefinitions())
+        name_error_codes()
         _honour_token_validity()
         CognitoIdpResponse.resend_confirmation_code = _resend_confirmation_code  # type: ignore[attr-defined]
         CognitoIdpResponse.revoke_token = _revoke_token  # type: ignore[attr-defined]

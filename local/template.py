@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfn_tools import load_yaml
+import yaml
+from cfn_tools.yaml_loader import TAG_MAP, construct_mapping, multi_constructor
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -21,12 +22,20 @@ _STACK_GUID = "10ca1000-0000-4000-8000-000000000000"  # the local stack's AWS::S
 _SUB_REFERENCE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
+class _CfnLoader(yaml.CSafeLoader):
+    """A safe loader that reads CloudFormation's short-form tags as their long form."""
+
+
+_CfnLoader.add_constructor(TAG_MAP, construct_mapping)
+_CfnLoader.add_multi_constructor("!", multi_constructor)
+
+
 def load(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """The template as plain data; short-form tags (!Ref, !Sub, ...) become their long form.
 
-    Read with cfn-flip's loader: cfn-lint's (which `make template` runs anyway) costs most of a
-    second to import, a quarter of the local stack's start-up."""
-    loaded: dict[str, Any] = _plain(load_yaml(path.read_text(encoding="utf-8")))
+    Read with cfn-flip's constructors (cfn-lint's loader costs most of a second to import) on
+    libyaml's parser: cfn-flip's own loader parses in pure Python, 0.36 s against 0.07 s."""
+    loaded: dict[str, Any] = _plain(yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader))
     return loaded
 
 
