@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import boto3
+
 from local import template as tpl
 from local.aws_calls import acting_as
 from local.lambda_context import LambdaContext
@@ -44,9 +46,15 @@ class Functions:
         return merged
 
     def prepare(self) -> None:
-        """Set the functions' environment and make their code importable."""
+        """Set the functions' environment and make their code importable. boto3's default session
+        (which moto's ASL executor, the call recorder and the tests' faults use) is made to wrap
+        the botocore session the functions' clients come from (notes_core.aws), so an event
+        handler registered on either sees the functions' calls."""
         os.environ.update(self.shared_environment())
         use_layer_and_functions_path()
+        from notes_core import aws
+
+        boto3.setup_default_session(botocore_session=aws.session())
 
     def handler(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
         with self._lock:

@@ -178,6 +178,7 @@ def test_the_request_id_is_the_functions_correlation_id_and_the_access_logs(
 
     # Then the function's log line carries the request id as its correlation id
     assert reply.status_code == 404
+    _logged(local_stack, f'"requestId":"{request_id}"')  # the access log line is written after the answer
     lines = _logged(local_stack, request_id)
     refused = [line for line in lines if line.get("correlation_id") == request_id]
     assert [line["message"] for line in refused] == ["request refused"]

@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-import boto3
-
-from notes_core import storage
+from notes_core import aws, storage
 from notes_core.config import MediaSettings, load_settings
 
 if TYPE_CHECKING:
@@ -22,7 +20,7 @@ def _cloudfront_signer() -> "CloudFrontSigner":
     import rsa  # only functions that sign pay for it, and only when a CDN key is configured
     from botocore.signers import CloudFrontSigner
 
-    pem = boto3.client("ssm").get_parameter(Name=_settings.cdn_private_key_parameter, WithDecryption=True)
+    pem = aws.client("ssm").get_parameter(Name=_settings.cdn_private_key_parameter, WithDecryption=True)
     private_key = rsa.PrivateKey.load_pkcs1(pem["Parameter"]["Value"].encode())
 
     def sign(message: bytes) -> bytes:

@@ -12,10 +12,9 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.exceptions import ClientError
 
-from notes_core import errors
+from notes_core import aws, errors
 from notes_core.config import IdentitySettings, load_settings
 
 if TYPE_CHECKING:
@@ -28,7 +27,8 @@ _settings = load_settings(IdentitySettings)
 @cache
 def _cognito() -> "CognitoIdentityProviderClient":
     """Built on first use: a function that never calls Cognito never pays for the client."""
-    return boto3.client("cognito-idp")
+    client: CognitoIdentityProviderClient = aws.client("cognito-idp")
+    return client
 
 
 # Cognito's error codes, in the product's terms. Each flow may narrow these further (the auth

@@ -4,7 +4,7 @@ import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
+from notes_core import aws
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -14,7 +14,8 @@ MAX_DELAY_SECONDS = 900  # SQS's limit for a message's delay
 
 @cache
 def _sqs() -> "SQSClient":
-    return boto3.client("sqs")
+    client: SQSClient = aws.client("sqs")
+    return client
 
 
 def send(queue_url: str, message: dict[str, Any], delay_seconds: int = 0) -> None:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from notes_core import aws
 from notes_core.config import MediaSettings, load_settings
 
 if TYPE_CHECKING:
@@ -25,8 +25,9 @@ MAX_DELETE_KEYS = 1000
 
 @cache
 def _s3() -> "S3Client":
-    # SigV4 always: boto3 would presign with SigV2 against a custom endpoint.
-    return boto3.client("s3", config=Config(signature_version="s3v4"))
+    # SigV4 always: botocore would presign with SigV2 against a custom endpoint.
+    client: S3Client = aws.client("s3", config=Config(signature_version="s3v4"))
+    return client
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ by-seq: the changes feed); while live, `live_seq` (index live-by-seq: the notes 
 never reads a tombstone or a trashed note); while trashed, `trashed_seq` (index trash-by-seq: the
 trash) and `trash_shard`, `purge_after` and `trashed_v` (global index trash-expiry: what the
 scheduled purge deletes). Revision items carry none of these, so no index holds them. DynamoDB's
-error codes become the exceptions below; nothing outside this module sees boto3.
+error codes become the exceptions below; nothing outside this module sees botocore.
 """
 
 import hashlib
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from notes_core import aws
 from notes_core.config import TableSettings, load_settings
 from notes_core.note import Media, Note, Revision
 
@@ -49,7 +49,8 @@ Item = dict[str, Any]
 @cache
 def _dynamodb() -> "DynamoDBClient":
     """Built on first use: a function that never calls DynamoDB never pays for the client."""
-    return boto3.client("dynamodb")
+    client: DynamoDBClient = aws.client("dynamodb")
+    return client
 
 
 # ---------------------------------------------------------------- what writes are checked against

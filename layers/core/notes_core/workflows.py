@@ -5,9 +5,9 @@ import json
 from functools import cache
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.exceptions import ClientError
 
+from notes_core import aws
 from notes_core.config import WorkflowSettings, load_settings
 
 if TYPE_CHECKING:
@@ -18,7 +18,8 @@ _settings = load_settings(WorkflowSettings)
 
 @cache
 def _sfn() -> "SFNClient":
-    return boto3.client("stepfunctions")
+    client: SFNClient = aws.client("stepfunctions")
+    return client
 
 
 def note_cleanup_name(user_id: str, note_id: str, version: int) -> str:
