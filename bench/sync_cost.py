@@ -407,8 +407,9 @@ def report(results: Results) -> str:
         f"Seeding the {LARGE_ACCOUNT:,}-note account: {len(seed)} pushes of up to {SEED_PUSH} creates, "
         f"{sum(seed):.1f} s; first push {ms(seed[0])} ms, last {ms(seed[-1])} ms, "
         f"median {ms(statistics.median(seed))} ms.",
-        "Times are moto's in-process server (single-threaded), not DynamoDB's: moto's Query still reads and sorts",
-        "the whole partition (the 10,000-note account's notes and their revisions), where DynamoDB reads a page.",
+        "Times are moto's in-process server (single-threaded), not DynamoDB's: moto's Query still walks the whole",
+        "partition (the 10,000-note account's notes and their revisions) for the keys its condition holds for,",
+        "and sorts them all when there is no condition (the initial sync), where DynamoDB reads a page.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -10,6 +10,9 @@ the request touches, without changing any answer:
   looks at the named partition's items only; one on a global secondary index looks only at the
   items holding the index's partition key value, unsorted (moto otherwise sorts the whole table
   first: 145 ms a query with 10,000 notes, 16 of them in each run of the purge-trash machine);
+- and of those items, a query with a sort key condition (the feed from a cursor: `seq > :cursor`)
+  hands moto only the ones the condition holds for, as the index's key order would on AWS: moto
+  sorted the whole partition first (460 ms for 10 changes of a 20,000-item partition);
 - a transaction backs up only the items its actions name, and on failure puts those back.
 """
 
@@ -20,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -60,10 +64,23 @@ def _holds(item: Item, values: dict[str, DynamoType]) -> bool:
     return all(name in item.attrs and item.attrs[name] == value for name, value in values.items())
 
 
+def _sort_key_of(table: Table, index_name: str | None, range_key_conditions: Any) -> str | None:
+    """The attribute a query's sort key condition compares, as moto's Table.query picks it."""
+    if not index_name:
+        return table.range_key_attr
+    if range_key_conditions:
+        return str(range_key_conditions[-1][0])
+    index = next((index for index in table.all_indexes() if index.name == index_name), None)
+    ranges = [key["AttributeName"] for key in index.schema if key["KeyType"] == "RANGE"] if index else []
+    return ranges[0] if ranges else None
+
+
 def _partition_scoped_query() -> None:
     original = Table.query
 
     def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+        comparison: str | None = args[0] if args else None
+        compared_with: list[DynamoType] = args[1] if len(args) > 1 else []
         index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
         conditions = kwargs.get("hash_key_conditions")
         partition = _partition_of(self, hash_key, index_name, conditions)
@@ -77,6 +94,18 @@ def _partition_scoped_query() -> None:
             in_partition = [item for item in _every_item(self) if _holds(item, global_key)]
         else:
             return original(self, hash_key, *args, **kwargs)
+        sort_key = _sort_key_of(self, index_name, kwargs.get("range_key_conditions")) if comparison else None
+        if comparison and sort_key:
+            # moto keeps exactly these: an item without the attribute, or failing the condition, is
+            # neither returned nor counted as scanned, nor does it end a page. The test is
+            # DynamoType.compare's, with the comparison and its operands looked up once.
+            holds = get_comparison_func(comparison)
+            bounds = [operand.cast_value for operand in compared_with]
+            in_partition = [
+                item
+                for item in in_partition
+                if (value := item.attrs.get(sort_key)) and holds(value.cast_value, *bounds)
+            ]
         self.all_items = lambda: in_partition  # type: ignore[method-assign]  # moto walks all_items()
         try:
             return original(self, hash_key, *args, **kwargs)

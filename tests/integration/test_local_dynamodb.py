@@ -58,6 +58,53 @@ def test_a_query_reads_its_own_partition_in_pages(stack: LocalStack, index: str 
     assert pages[3:] in ([], [[]])  # DynamoDB may end with an empty page after a full one
 
 
+@pytest.mark.parametrize(
+    ("index", "condition", "values", "expected"),
+    [
+        ("by-seq", "seq > :low", {":low": {"N": "4"}}, [12, 11, 10, 9, 8, 7, 6, 5]),
+        ("live-by-seq", "live_seq BETWEEN :low AND :high", {":low": {"N": "3"}, ":high": {"N": "9"}}, [9, 7, 5, 3]),
+        (None, "id >= :low", {":low": {"S": "note-010"}}, [12, 11, 10]),
+        (None, "begins_with(id, :prefix)", {":prefix": {"S": "note-00"}}, [9, 8, 7, 6, 5, 4, 3, 2, 1]),
+    ],
+)
+def test_a_sort_key_condition_reads_only_the_keys_it_holds_for_in_pages(
+    stack: LocalStack, index: str | None, condition: str, values: dict[str, Any], expected: list[int]
+) -> None:
+    # Given a user's 12 notes, of which only the odd ones are in the sparse live index, and another
+    # user's notes that the same condition would hold for
+    user, other = str(uuid.uuid4()), str(uuid.uuid4())
+    mine = [_note(user, seq) for seq in range(1, 13)]
+    for item in mine:
+        if int(item["seq"]["N"]) % 2 == 0:
+            del item["live_seq"]
+    _put_all(stack, mine + [_note(other, seq) for seq in range(1, 13)])
+
+    # When the user's partition is queried with a sort key condition, newest first, three at a time
+    request: dict[str, Any] = {
+        "TableName": stack.ref("NotesTable"),
+        "KeyConditionExpression": f"user_id = :user AND {condition}",
+        "ExpressionAttributeValues": {":user": {"S": user}} | values,
+        "ScanIndexForward": False,
+        "Limit": 3,
+    }
+    if index:
+        request["IndexName"] = index
+    pages, scanned = [], 0
+    while True:
+        reply = stack.client("dynamodb").query(**request)
+        pages.append([int(item["seq"]["N"]) for item in reply["Items"]])
+        scanned += reply["ScannedCount"]
+        if "LastEvaluatedKey" not in reply:
+            break
+        request["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+    # Then exactly the user's items the condition holds for come back, in key order, three a page,
+    # and only they were read
+    assert [seq for page in pages for seq in page] == expected
+    assert all(len(page) == 3 for page in pages[: len(expected) // 3])
+    assert scanned == len(expected)
+
+
 def test_a_global_index_query_reads_its_partition_in_index_order_in_pages(stack: LocalStack) -> None:
     # Given trashed notes of two users in shard "03", one in shard "04", and untrashed notes (which
     # the sparse index leaves out), written out of the index's order
