@@ -4,12 +4,13 @@ moto's DynamoDB transactions are not thread-safe (concurrent TransactWriteItems 
 so requests into moto are serialised here, by a single-threaded server, while the callers (the
 local front's handler threads, state machine executions) stay concurrent, as on AWS.
 
-Ten fidelity fixes, and others for speed, memory and the log, are applied to moto in this process:
+Fidelity fixes, and others for speed, memory and the log, are applied to moto in this process:
 - Step Functions executes state machines (moto's real ASL interpreter), and its Cognito tasks find
   the service under its boto3 name;
-- an execution's `$$.Execution.StartTime` is a timestamp string, as on AWS (moto put a Python
-  datetime there, which no Task could send on), and each definition is parsed once, not once per
-  execution, and its errors name their code (local.moto_stepfunctions);
+- local.moto_stepfunctions: an execution's `$$.Execution.StartTime` is a timestamp string, as on
+  AWS (moto put a Python datetime there, which no Task could send on); the ASL backend's errors
+  carry their code (InvalidDefinition was answered with none); a definition is parsed once, when
+  its state machine is created, not again for each execution;
 - Cognito access and id tokens last as long as the app client's token validity says (moto issues
   one-hour tokens whatever the client's settings);
 - Cognito answers ResendConfirmationCode, which moto does not implement (no email is sent);
