@@ -4,7 +4,7 @@ Real DynamoDB reads only the partition a Query names and keeps no copy of a tabl
 transaction. moto 5.2 does both over the whole table: its Query walks every item of the table (of
 every user), and TransactWriteItems deep-copies the whole table once per action as its rollback
 backup. A local stack left running for days, or a benchmark with 10,000 notes, slows down with
-every note anyone wrote. Two patches make those costs what they are on AWS, proportional to what
+every note anyone wrote. These patches make those costs what they are on AWS, proportional to what
 the request touches, without changing any answer:
 - a Query on the table or on a local secondary index (which shares the table's partition key)
   looks at the named partition's items only; one on a global secondary index looks only at the
