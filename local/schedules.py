@@ -12,7 +12,6 @@ the last.
 """
 
 import json
-import threading
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local import template as tpl
+from local.background import BackgroundLoop
 from local.stack import LocalStack
 
 INTERVAL_VARIABLE = "LOCAL_SCHEDULE_SECONDS"
@@ -74,7 +74,7 @@ def execution_name(schedule: tpl.Schedule, at: datetime, event_id: str) -> str:
     return f"{schedule.event[:54]}-{at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-{event_id[:8]}"
 
 
-class ScheduleRunner:
+class ScheduleRunner(BackgroundLoop):
     """Runs every schedule of the stack's template once per interval (the first time one interval
     after `start`), in a thread of its own; a run that fails is printed and the others go on."""
 
@@ -83,16 +83,7 @@ class ScheduleRunner:
         self.interval = interval
         self._stack = stack
         self._sfn = stack.client("stepfunctions")
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="schedules", daemon=True)
-
-    def start(self) -> "ScheduleRunner":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=5)
+        super().__init__(name="schedules")
 
     def _run(self) -> None:
         while not self._stopping.wait(self.interval):

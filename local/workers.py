@@ -6,18 +6,18 @@ the queue: they come back after the visibility timeout and, after maxReceiveCoun
 dead-letter queue (moto applies the redrive policy).
 """
 
-import threading
 import traceback
 from typing import Any
 
 from local import template as tpl
+from local.background import BackgroundLoop
 from local.functions import Functions
 from local.stack import LocalStack
 
 IDLE_SECONDS = 0.2
 
 
-class QueuePoller:
+class QueuePoller(BackgroundLoop):
     """`retry_after_seconds`: when set, failed messages become visible again after that long
     instead of the queue's visibility timeout (tests use 0 to see SQS's retries at once)."""
 
@@ -30,16 +30,7 @@ class QueuePoller:
         self._queue_url = stack.ref(source.queue)
         self._queue_arn = stack.provisioned.resolver.get_att(source.queue, "Arn")
         self._sqs = stack.client("sqs")
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"poll-{source.queue}", daemon=True)
-
-    def start(self) -> "QueuePoller":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=5)
+        super().__init__(name=f"poll-{source.queue}")
 
     def _run(self) -> None:
         while not self._stopping.is_set():
