@@ -1,36 +1,13 @@
 """Deletion over HTTP on the local stack: the state machines run on moto's ASL executor and the
 cleanup worker polls its queue, as on AWS."""
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
-
-import boto3
-import pytest
 
 from tests.e2e.conftest import PASSWORD, Client
 from tests.support.local_process import LocalProcess
 from tests.support.media import PNG, post_upload
-
-
-@pytest.fixture
-def aws(local_stack: LocalProcess) -> Callable[[str], Any]:
-    session = boto3.Session(region_name="us-east-1")
-
-    def client(service: Any) -> Any:  # the service is chosen by each test
-        return session.client(service, endpoint_url=f"http://127.0.0.1:{local_stack.moto_port}")
-
-    return client
-
-
-def _until(condition: Callable[[], bool], seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
+from tests.support.waiting import until
 
 
 def _upload_ready_image(client: Client, token: str, note_id: str) -> dict[str, Any]:
@@ -39,17 +16,17 @@ def _upload_ready_image(client: Client, token: str, note_id: str) -> dict[str, A
     ).json()
     post_upload(reply["upload"], PNG)
     path = f"/v1/notes/{note_id}/media/{reply['media_id']}"
-    assert _until(lambda: client.request("GET", path, token=token).json()["status"] == "ready")
+    assert until(lambda: client.request("GET", path, token=token).json()["status"] == "ready")
     return reply
 
 
-def _count(aws: Callable[[str], Any], bucket: str, prefix: str) -> int:
-    s3 = aws("s3")
+def _count(stack: LocalProcess, bucket: str, prefix: str) -> int:
+    s3 = stack.aws("s3")
     return int(s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0))
 
 
 def test_deleting_a_note_with_three_images_empties_its_prefix_and_the_feed_shows_the_tombstone(
-    client: Client, aws: Callable[[str], Any]
+    client: Client, local_stack: LocalProcess
 ) -> None:
     # Given a note with three ready images
     token = client.sign_up_and_in()["access_token"]
@@ -58,20 +35,20 @@ def test_deleting_a_note_with_three_images_empties_its_prefix_and_the_feed_shows
     fields = uploads[0]["upload"]["fields"]
     bucket = uploads[0]["upload"]["url"].rstrip("/").rsplit("/", 1)[-1]
     prefix = fields["key"].rsplit("/", 1)[0] + "/"
-    assert _count(aws, bucket, prefix) == 3
+    assert _count(local_stack, bucket, prefix) == 3
 
     # When the note is deleted
     deleted = client.request("DELETE", f"/v1/notes/{note['id']}", token=token)
 
     # Then within seconds no object remains under its prefix, and the feed shows its tombstone
     assert deleted.status_code == 202
-    assert _until(lambda: _count(aws, bucket, prefix) == 0)
+    assert until(lambda: _count(local_stack, bucket, prefix) == 0)
     changes = client.request("GET", "/v1/sync", token=token).json()["changes"]
     assert [(c["id"], c["deleted"], c["media"]) for c in changes] == [(note["id"], True, [])]
 
 
 def test_deleting_an_account_leaves_no_item_object_or_user_and_refuses_its_tokens(
-    client: Client, aws: Callable[[str], Any]
+    client: Client, local_stack: LocalProcess
 ) -> None:
     # Given an account with notes, images and a photo
     user = client.sign_up_and_in()
@@ -95,8 +72,8 @@ def test_deleting_an_account_leaves_no_item_object_or_user_and_refuses_its_token
 
     # And soon no object, no note item and no Cognito user remain
     user_id = account["user_id"]
-    assert _until(lambda: _count(aws, bucket, f"media/{user_id}/") + _count(aws, bucket, f"photos/{user_id}/") == 0)
-    cognito = aws("cognito-idp")
+    assert until(lambda: sum(_count(local_stack, bucket, f"{kind}/{user_id}/") for kind in ("media", "photos")) == 0)
+    cognito = local_stack.aws("cognito-idp")
     pool_id = _pool_id(cognito)
 
     def user_gone() -> bool:
@@ -106,9 +83,9 @@ def test_deleting_an_account_leaves_no_item_object_or_user_and_refuses_its_token
             return True
         return False
 
-    assert _until(user_gone)
-    table = aws("dynamodb").list_tables()["TableNames"][0]
-    items = aws("dynamodb").query(
+    assert until(user_gone)
+    table = local_stack.aws("dynamodb").list_tables()["TableNames"][0]
+    items = local_stack.aws("dynamodb").query(
         TableName=table, KeyConditionExpression="user_id = :u", ExpressionAttributeValues={":u": {"S": user_id}}
     )["Items"]
     assert [item["id"]["S"] for item in items] == ["#user"]  # the expiring mark that refuses old tokens

@@ -6,7 +6,6 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
@@ -65,7 +64,7 @@ def test_a_file_that_is_not_the_declared_type_ends_rejected_and_deleted(
     found = _wait_for(client, token, f"/v1/notes/{note_id}/media/{reply.json()['media_id']}", "rejected")
 
     assert found["status"] == "rejected"
-    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{local_stack.moto_port}", region_name="us-east-1")
+    s3 = local_stack.aws("s3")
     bucket = reply.json()["upload"]["url"].rstrip("/").rsplit("/", 1)[-1]
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=reply.json()["upload"]["fields"]["key"])
     assert listed.get("KeyCount", 0) == 0

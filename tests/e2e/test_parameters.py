@@ -21,7 +21,6 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import boto3
 import pytest
 import requests
 import rsa
@@ -93,8 +92,7 @@ class Stack:
             raise
 
     def aws(self, service: str) -> Any:
-        endpoint = f"http://127.0.0.1:{self.process.moto_port}"
-        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")  # type: ignore[call-overload]
+        return self.process.aws(service)
 
     def authorized(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.client.request(method, path, token=self.user["access_token"], **kwargs)

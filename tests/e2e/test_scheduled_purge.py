@@ -3,20 +3,17 @@ stack runs it every LOCAL_SCHEDULE_SECONDS (2 s here), and a note whose time in 
 is deleted for good, images and revisions with it, while the rest of the trash stays."""
 
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
 from tests.e2e.conftest import Client
 from tests.support.local_process import LocalProcess
 from tests.support.media import PNG, post_upload
-
-Aws = Callable[[str], Any]
+from tests.support.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -31,25 +28,6 @@ def client(scheduled: LocalProcess) -> Client:
     return Client(scheduled.base_url, requests.Session())
 
 
-@pytest.fixture(scope="module")
-def aws(scheduled: LocalProcess) -> Aws:
-    session = boto3.Session(region_name="us-east-1")
-
-    def client(service: Any) -> Any:  # the service is chosen by each test
-        return session.client(service, endpoint_url=f"http://127.0.0.1:{scheduled.moto_port}")
-
-    return client
-
-
-def _until(condition: Callable[[], bool], seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
 def _rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -57,8 +35,9 @@ def _rfc3339(moment: datetime) -> str:
 class _Stack:
     """What the test reads and writes behind the API: the table, the bucket, the purge's executions."""
 
-    def __init__(self, aws: Aws, user_id: str) -> None:
-        self.dynamodb, self.s3, self.sfn = aws("dynamodb"), aws("s3"), aws("stepfunctions")
+    def __init__(self, scheduled: LocalProcess, user_id: str) -> None:
+        self.dynamodb, self.s3 = scheduled.aws("dynamodb"), scheduled.aws("s3")
+        self.sfn = scheduled.aws("stepfunctions")
         self.table = self.dynamodb.list_tables()["TableNames"][0]
         self.user_id = user_id
         machines = self.sfn.list_state_machines()["stateMachines"]
@@ -96,7 +75,7 @@ class _Stack:
 
     def purges_when_none_runs(self) -> set[str]:
         """The names of the purge's executions, once none is running."""
-        assert _until(lambda: all(execution["status"] != "RUNNING" for execution in self.purges()))
+        assert until(lambda: all(execution["status"] != "RUNNING" for execution in self.purges()))
         return {execution["name"] for execution in self.purges()}
 
 
@@ -131,17 +110,19 @@ def _restored_unseen(client: Client, token: str, stack: _Stack) -> dict[str, Any
     raise AssertionError("a scheduled purge started between every expiry and restore")
 
 
-def test_a_note_whose_time_in_the_trash_is_up_is_deleted_by_the_schedule_alone(client: Client, aws: Aws) -> None:
+def test_a_note_whose_time_in_the_trash_is_up_is_deleted_by_the_schedule_alone(
+    client: Client, scheduled: LocalProcess
+) -> None:
     # Given a note with an image and two revisions, in the trash
     token = client.sign_up_and_in()["access_token"]
-    stack = _Stack(aws, client.request("GET", "/v1/account", token=token).json()["user_id"])
+    stack = _Stack(scheduled, client.request("GET", "/v1/account", token=token).json()["user_id"])
     expired = _note(client, token)
     upload = client.request(
         "POST", f"/v1/notes/{expired['id']}/media", token=token, json={"content_type": "image/png", "size": len(PNG)}
     ).json()
     post_upload(upload["upload"], PNG)
     image = f"/v1/notes/{expired['id']}/media/{upload['media_id']}"
-    assert _until(lambda: client.request("GET", image, token=token).json()["status"] == "ready")
+    assert until(lambda: client.request("GET", image, token=token).json()["status"] == "ready")
     expired = client.request("GET", f"/v1/notes/{expired['id']}", token=token).json()
     expired = _patch(client, token, _patch(client, token, expired, content="second"), trashed=True)
     bucket = upload["upload"]["url"].rstrip("/").rsplit("/", 1)[-1]
@@ -160,10 +141,10 @@ def test_a_note_whose_time_in_the_trash_is_up_is_deleted_by_the_schedule_alone(c
         changes = client.request("GET", "/v1/sync", token=token).json()["changes"]
         return [change["id"] for change in changes if change["deleted"]]
 
-    assert _until(lambda: expired["id"] in tombstones())
+    assert until(lambda: expired["id"] in tombstones())
     assert client.request("GET", f"/v1/notes/{expired['id']}", token=token).status_code == 404
-    assert _until(lambda: stack.objects(bucket, prefix) == 0)
-    assert _until(lambda: stack.revisions(expired["id"]) == 0)
+    assert until(lambda: stack.objects(bucket, prefix) == 0)
+    assert until(lambda: stack.revisions(expired["id"]) == 0)
     # And the other two are as they were
     assert client.request("GET", f"/v1/notes/{recent['id']}", token=token).json()["trashed"] is True
     assert client.request("GET", f"/v1/notes/{restored['id']}", token=token).json() == restored

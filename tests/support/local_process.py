@@ -7,7 +7,9 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from typing import IO
+from typing import IO, Any
+
+import boto3
 
 from local import template as tpl
 
@@ -22,6 +24,7 @@ def free_port() -> int:
 class LocalProcess:
     def __init__(self, environment: dict[str, str] | None = None, startup_seconds: float = 60) -> None:
         self.port, self.moto_port = free_port(), free_port()
+        self._aws_clients: dict[str, Any] = {}
         env = {**os.environ, "PORT": str(self.port), "MOTO_PORT": str(self.moto_port), **(environment or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "local"],
@@ -48,6 +51,18 @@ class LocalProcess:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def aws(self, service: Any) -> Any:  # the service is chosen by each caller
+        """A client of `service` in the stack's moto (one per service), as a test looks at what
+        the stack did."""
+        if service not in self._aws_clients:
+            self._aws_clients[service] = boto3.Session(region_name="us-east-1").client(
+                service,
+                endpoint_url=f"http://127.0.0.1:{self.moto_port}",
+                aws_access_key_id="testing",  # what moto accepts
+                aws_secret_access_key="testing",
+            )
+        return self._aws_clients[service]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
         if self.process.poll() is None:
