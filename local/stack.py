@@ -19,8 +19,11 @@ REGION = "us-east-1"
 
 # Credentials moto accepts. Functions reach moto through AWS_ENDPOINT_URL; tracing and metrics
 # are off (no X-Ray daemon here, and EMF lines would drown the request log). LAMBDA_TASK_ROOT is
-# set as Lambda sets it: the X-Ray SDK, imported with the Powertools tracer even when tracing is
-# off, otherwise builds a sampler with two X-Ray clients (0.2 s of the first request).
+# set as Lambda sets it for every function ("the path to your Lambda function code", one of the
+# defined runtime environment variables:
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime):
+# the X-Ray SDK, imported with the Powertools tracer even when tracing is off, reads it, and without
+# it builds a sampler with two X-Ray clients (0.2 s of the first request).
 LOCAL_ENVIRONMENT = {
     "LAMBDA_TASK_ROOT": str(tpl.ROOT),
     "AWS_ACCESS_KEY_ID": "testing",
