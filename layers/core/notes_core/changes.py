@@ -10,10 +10,36 @@ Every write path (create, update, delete, batch, sync push) comes through `apply
      fields changed by nobody since merge; requested values already in place are a replay;
    - a delete with a base version conflicts when a field changed since; a second delete is a
      replay of the first;
+   - a change from a device that names itself (see "Devices" below) is judged, field by field,
+     against what that device last sent rather than the version it names;
+   - a content merge is computed once per request, and only while the invocation has time for it
+     (else the change is a conflict whose reason says so: "Merge budget" below);
 3. commit the writes with the next sequence numbers, in as few transactions as the limits allow
    (one for up to 99 notes), each conditioned on the counter not having moved. If it moved,
-   everything not yet committed is judged again against fresh reads.
+   everything not yet committed is judged again against fresh reads, while the invocation has time
+for another attempt (else 409 write-contention).
 So a change replayed after a lost response takes effect once, and nothing is overwritten silently.
+
+Devices. An app may name its installation (`device_id`, the Device-Id header of PATCH). A note
+remembers, for each of the last DEVICES_PER_NOTE devices that changed it, what each field held
+when the device last set it in an applied change: the version that change produced and a digest
+of the value the device sent (the revision of a merged change keeps the content it sent). A device
+whose answer was lost sends its next change on the old base version, often with newer edits
+folded in; for each field it set in a change that produced a version after that base:
+- a value equal to what it last sent is not an edit of the device (it just sent it again);
+- otherwise the field changed for the device only if it no longer holds what the device last sent,
+  and a content that did is merged three-way against the text the device sent, not the text at the
+  base version. So the device never conflicts with itself and never doubles its own words.
+Fields it never set since the base are judged against the base version as for anyone. A create of
+an existing note by the device that wrote it is judged as such an edit of all three fields, and a
+change by the device that deleted the note is answered as the replay it is. A device forgotten (an
+eleventh device changed the note since) is judged as a change without device id.
+
+Merge budget. The invocation's remaining time (notes_core.deadline) bounds the merging: a merge
+whose estimated cost (by the size of its texts) would leave less than ANSWER_RESERVE_SECONDS to
+commit and answer is not started, and its change is a conflict with `conflict_reason`
+"merge-budget" (sent again alone, it gets the whole budget). A merge computed in one attempt is
+reused by the next.
 
 A request of several changes (batch, push) may also name itself by a digest of its body. The
 counter item keeps the outcomes of the user's last such request that wrote anything, in the same
@@ -30,10 +56,11 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from notes_core import errors, table, workflows
+from notes_core import deadline, errors, table, workflows
 from notes_core.caller import Caller
 from notes_core.config import NotesSettings
 from notes_core.merge import merge
@@ -47,13 +74,23 @@ from notes_core.note import (
     MediaStatus,
     Note,
     Revision,
+    Sent,
     new_note,
     now_rfc3339,
+    value_digest,
 )
 from notes_core.observability import metrics
 
 MAX_ATTEMPTS = 20  # with full-jitter backoff capped at 0.25 s: a few seconds of contention at most
 MAX_TRANSACTION_BYTES = 3_500_000  # DynamoDB allows 4 MB per transaction; keep a margin
+# What committing and answering may take once the last merge or attempt is done.
+ANSWER_RESERVE_SECONDS = 2.0
+# A merge's cost per character of its three texts, as first estimated; the request's own merges of
+# texts of RATE_SAMPLE_CHARS or more raise it when slower (bench/merge_worst_cases.py).
+MERGE_SECONDS_PER_CHAR = 1e-6
+RATE_SAMPLE_CHARS = 10_000
+ConflictReason = Literal["merge-budget"]
+MERGE_BUDGET: ConflictReason = "merge-budget"  # the conflict of a change whose merge did not fit the time left
 
 
 @dataclass(frozen=True)
@@ -62,6 +99,7 @@ class Create:
     title: str
     content: str
     trashed: bool = False
+    device: str | None = None  # the device that sent it, when it named itself
 
 
 @dataclass(frozen=True)
@@ -69,12 +107,14 @@ class Update:
     note_id: str
     base_version: int | None  # None: the note as it stands (a restore without If-Match)
     fields: dict[str, FieldValue]
+    device: str | None = None
 
 
 @dataclass(frozen=True)
 class Delete:
     note_id: str
     base_version: int | None  # None: whatever changed since
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +176,7 @@ class Status(StrEnum):
 _CODES = {Status.CREATED: "c", Status.UPDATED: "u", Status.DELETED: "d", Status.CONFLICT: "x", Status.NOT_FOUND: "n"}
 _STATUS_OF_CODE = {code: status for status, code in _CODES.items()}
 MERGED_CODE = "m"  # an update whose content was merged: what its exact replay answers too
+OVER_BUDGET_CODE = "b"  # a conflict for want of time to merge
 _WRITTEN = (Status.CREATED, Status.UPDATED, Status.DELETED)
 
 
@@ -146,10 +187,13 @@ class Outcome:
     replayed: bool = False  # already applied before: nothing was written this time
     conflicting_fields: tuple[str, ...] = ()
     merged_fields: tuple[str, ...] = ()  # fields whose text was merged with changes made since the base
+    conflict_reason: ConflictReason | None = None  # MERGE_BUDGET: the merge did not fit the time the request had left
 
     @property
     def code(self) -> str:
         """One character, for the counter item's record of the last request."""
+        if self.conflict_reason == MERGE_BUDGET:
+            return OVER_BUDGET_CODE
         return MERGED_CODE if self.merged_fields else self.status.code
 
 
@@ -166,13 +210,46 @@ def request_digest(kind: str, body: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class MergeOverBudget(Exception):
+    """The invocation has no time left for this merge."""
+
+
+class _Merges:
+    """The content merges of one request: each computed once whatever the attempts (keyed by its
+    three texts' digests), and only while the invocation has time left for it."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[str, str, str], str | None] = {}
+        self._seconds_per_char = MERGE_SECONDS_PER_CHAR
+        self.seconds = 0.0  # spent merging so far
+
+    def merge(self, base: str, current: str, edited: str) -> str | None:
+        """notes_core.merge.merge's answer; MergeOverBudget when it could not be computed in time."""
+        key = (value_digest(base), value_digest(current), value_digest(edited))
+        if key in self._done:
+            return self._done[key]
+        chars = len(base) + len(current) + len(edited)
+        if deadline.remaining() - ANSWER_RESERVE_SECONDS < chars * self._seconds_per_char:
+            raise MergeOverBudget
+        started = time.monotonic()
+        merged = merge(base, current, edited)
+        took = time.monotonic() - started
+        self.seconds += took
+        if chars >= RATE_SAMPLE_CHARS:
+            self._seconds_per_char = max(self._seconds_per_char, took / chars)
+        self._done[key] = merged
+        return merged
+
+
 def apply(
     caller: Caller, changes: Sequence[Change], settings: NotesSettings, digest: str | None = None
 ) -> list[Outcome]:
     """The outcome of each change, in order (see the module docstring)."""
     outcomes: list[Outcome | None] = [None] * len(changes)
     settled = 0
+    merges = _Merges()
     for attempt in range(MAX_ATTEMPTS):
+        started, merging = time.monotonic(), merges.seconds
         counter, notes = table.read_for_write(caller.user_id, [change.note_id for change in changes[settled:]])
         if counter.refuses(caller.issued_at):
             raise errors.TokenRefused()
@@ -189,8 +266,8 @@ def apply(
                 _replayed(code, notes.get(change.note_id))
                 for code, change in zip(recorded.outcomes, changes, strict=True)
             ]
-        base_texts = _merge_bases(caller.user_id, changes[settled:], notes, settings)
-        steps = _judge(caller.user_id, changes, settled, counter.last_seq, notes, settings, base_texts)
+        revisions = _merge_bases(caller.user_id, changes[settled:], notes, settings)
+        steps = _judge(caller.user_id, changes, settled, counter.last_seq, notes, settings, revisions, merges)
         chunks = list(_transactions(steps))
         last_writing = max((i for i, chunk in enumerate(chunks) if any(step.write for step in chunk)), default=-1)
         codes = "".join([outcome.code for outcome in outcomes[:settled] if outcome] + [s.outcome.code for s in steps])
@@ -211,40 +288,81 @@ def apply(
         except table.WriteRefused:
             raise errors.TokenRefused() from None
         except table.SequenceMoved:
-            time.sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))  # another write won: read again
+            # Another write won: read again, if there is time for an attempt like this one (its
+            # merges, computed already, excepted) and the answer.
+            pause = random.uniform(0, min(0.25, 0.01 * 2**attempt))
+            took = time.monotonic() - started - (merges.seconds - merging)
+            if deadline.remaining() < pause + took + ANSWER_RESERVE_SECONDS:
+                break
+            time.sleep(pause)
     raise errors.WriteContention("Too many concurrent writes to these notes; retry the request.")
 
 
 def _replayed(code: str, note: Note | None) -> Outcome:
     if code == MERGED_CODE:
         return Outcome(Status.UPDATED, note, replayed=True, merged_fields=("content",))
+    if code == OVER_BUDGET_CODE:
+        return Outcome(
+            Status.CONFLICT, note, replayed=True, conflicting_fields=("content",), conflict_reason=MERGE_BUDGET
+        )
     return Outcome(_STATUS_OF_CODE[code], note, replayed=True)
 
 
 def _merge_bases(
     user_id: str, changes: Sequence[Change], notes: dict[str, Note], settings: NotesSettings
-) -> dict[tuple[str, int], str]:
-    """The base texts that edits whose content changed since their base may merge with: {(note id,
-    base version): the note's content at that version}, from the revisions that keep them.
-    Nothing is read when no edit needs one, else one BatchGetItem for them all (one revision per
-    note: a note's later edits in the same request merge with what the earlier ones left)."""
-    bases: dict[tuple[str, int], int] = {}  # (note id, base version) -> version of the revision
+) -> dict[tuple[str, int], Revision]:
+    """The revisions holding the texts that edits whose content changed since may merge with:
+    {(note id, version): revision}. Nothing is read when no edit needs one, else one BatchGetItem
+    for them all (an edit judged after an earlier one of the same note in this request merges
+    with what the earlier one left)."""
+    wanted: set[tuple[str, int]] = set()
     for change in changes:
         note = notes.get(change.note_id)
-        if not isinstance(change, Update) or change.base_version is None or note is None or note.deleted:
+        edit = _as_edit(change, note)
+        if edit is None or note is None or "content" not in edit.fields:
             continue
-        if "content" not in change.fields or note.field_versions.get("content", 0) <= change.base_version:
-            continue  # the content did not change since the base: nothing to merge
-        kept = note.text_version_at(change.base_version)
+        kept = _content_base_version(edit, note)
         if kept is not None:
-            bases.setdefault((change.note_id, change.base_version), kept)
-    wanted: dict[str, int] = {}
-    for (note_id, _), kept in bases.items():
-        wanted.setdefault(note_id, kept)
+            wanted.add((note.id, kept))
     if not wanted:
         return {}
-    texts = table.read_revision_texts(user_id, wanted, settings.revisions_per_note, int(time.time()))
-    return {base: texts[(base[0], kept)] for base, kept in bases.items() if (base[0], kept) in texts}
+    return table.read_revisions_at(user_id, wanted, settings.revisions_per_note, int(time.time()))
+
+
+def _as_edit(change: Change, note: Note | None) -> Update | None:
+    """The edit a change is judged as, if any: an update of a live note, or a create from the
+    device that wrote the note already (its answer was lost), of all three fields."""
+    if note is None or note.deleted:
+        return None
+    if isinstance(change, Update):
+        return change
+    if isinstance(change, Create) and change.device is not None and change.device in note.sent:
+        fields: dict[str, FieldValue] = {"title": change.title, "content": change.content, "trashed": change.trashed}
+        return Update(change.note_id, 0, fields, change.device)  # every field it sent since it created the note
+    return None
+
+
+def _content_base_version(edit: Update, note: Note) -> int | None:
+    """The version whose revision holds the text the edit's content would be merged with, when
+    the content changed since that text: what the device last sent, if it sent a content after
+    the edit's base; else the text at the base."""
+    base = note.version if edit.base_version is None else edit.base_version
+    known = note.sent_after(edit.device, base).get("content")
+    if known is not None:
+        if known.digest in (value_digest(note.content), value_digest(edit.fields["content"])):
+            return None  # the note holds what the device sent, or the device sent it again: no merge
+        return note.text_version_at(known.version)
+    if note.field_versions.get("content", 0) <= base:
+        return None  # the content did not change since the base: nothing to merge
+    return note.text_version_at(base)
+
+
+def _changed_for(note: Note, name: str, base: int, known: Sent | None) -> bool:
+    """Whether the field changed since the author of a change last saw it: since what the device
+    last sent of it (`known`), or else since the change's base version."""
+    if known is None:
+        return note.field_versions.get(name, 0) > base
+    return value_digest(note.value(name)) != known.digest
 
 
 def _count(outcomes: Sequence[Outcome | None]) -> None:
@@ -272,7 +390,8 @@ def _judge(
     last_seq: int,
     notes: dict[str, Note],
     settings: NotesSettings,
-    base_texts: dict[tuple[str, int], str],
+    revisions: dict[tuple[str, int], Revision],
+    merges: _Merges,
 ) -> list[_Step]:
     now = time.time()
     clock = _Clock(
@@ -282,7 +401,8 @@ def _judge(
         trash_seconds=settings.trash_seconds,
         revision_expires_at=int(now + settings.revision_seconds),
         revision_slots=settings.revisions_per_note,
-        texts=dict(base_texts),
+        revisions=dict(revisions),
+        merges=merges,
     )
     state = dict(notes)
     seq = last_seq
@@ -307,17 +427,31 @@ class _Clock:
     trash_seconds: float
     revision_expires_at: int
     revision_slots: int
-    # Notes' content at versions an edit may be based on: {(note id, version): content}, read from
-    # their revisions, and from the changes judged so far in this request.
-    texts: dict[tuple[str, int], str] = field(default_factory=dict)
+    # The revisions an edit's content may be merged with: {(note id, version): revision}, read
+    # from the table, and written by the changes judged so far in this request.
+    revisions: dict[tuple[str, int], Revision] = field(default_factory=dict)
+    merges: _Merges = field(default_factory=_Merges)
 
-    def kept(self, note: Note, expected_version: int | None) -> table.NoteWrite:
+    def kept(
+        self, note: Note, expected_version: int | None, sent_by: str | None = None, sent_content: str | None = None
+    ) -> table.NoteWrite:
         """The write of a note whose text changed: with the revision that keeps it (and the note
-        knows it keeps it)."""
+        knows it keeps it), and the content a device sent when it was merged."""
         kept = replace(note, text_versions=(*note.text_versions, note.version)[-self.revision_slots :])
-        self.texts[(note.id, note.version)] = note.content
-        revision = Revision.of(kept, self.revision_expires_at)
+        revision = replace(Revision.of(kept, self.revision_expires_at), sent_by=sent_by, sent_content=sent_content)
+        self.revisions[(note.id, note.version)] = revision
         return table.NoteWrite(kept, expected_version, revision, note.version % self.revision_slots)
+
+    def base_text(self, note: Note, base: int, known: Sent | None, device: str | None) -> str | None:
+        """The text an edit's content is merged with, if still kept: the content the device last
+        sent (`known`), or else the note's content at the base version."""
+        kept = note.text_version_at(base if known is None else known.version)
+        revision = self.revisions.get((note.id, kept)) if kept is not None else None
+        if revision is None:
+            return None
+        if known is None or device is None:
+            return revision.content
+        return revision.content_sent(device, known.digest)
 
 
 def _judge_one(
@@ -343,44 +477,74 @@ def _judge_note(
 def _judge_create(
     user_id: str, change: Create, current: Note | None, seq: int, clock: _Clock
 ) -> tuple[Outcome, table.NoteWrite | None]:
+    requested: dict[str, FieldValue] = {"title": change.title, "content": change.content, "trashed": change.trashed}
     if current is None:
         note = new_note(
             user_id, change.note_id, change.title, change.content, seq, clock.now, change.trashed, clock.trash_seconds
         )
-        write = clock.kept(note, expected_version=None)
+        write = clock.kept(note.with_sent(change.device, requested), expected_version=None)
         return Outcome(Status.CREATED, write.note), write
-    requested: dict[str, FieldValue] = {"title": change.title, "content": change.content, "trashed": change.trashed}
+    if _deleted_by(current, change.device):
+        return Outcome(Status.DELETED, current, replayed=True), None
     if not current.deleted and all(current.value(name) == value for name, value in requested.items()):
         return Outcome(Status.CREATED, current, replayed=True), None
+    edit = _as_edit(change, current)
+    if edit is not None:  # the device's create applied, its answer lost; it sent it again, edits folded in
+        outcome, edit_write = _judge_update(edit, current, seq, clock)
+        if outcome.status is Status.UPDATED and outcome.replayed and not outcome.merged_fields:
+            return replace(outcome, status=Status.CREATED), None  # nothing the device sent changed since
+        return outcome, edit_write
     differing = tuple(name for name in NOTE_FIELDS if current.deleted or current.value(name) != requested[name])
     return Outcome(Status.CONFLICT, current, conflicting_fields=differing), None
+
+
+def _deleted_by(note: Note | None, device: str | None) -> bool:
+    """Whether `device` deleted the note: any change of it the device sends now was made before
+    (a device deletes its own copy with the note) and is answered as the replay it is."""
+    return note is not None and note.deleted and device is not None and note.deleted_by == device
 
 
 def _judge_update(
     change: Update, current: Note | None, seq: int, clock: _Clock
 ) -> tuple[Outcome, table.NoteWrite | None]:
+    if _deleted_by(current, change.device):
+        return Outcome(Status.DELETED, current, replayed=True), None
     if current is None or current.deleted:  # a deletion purged every field the edit sets
         return Outcome(Status.NOT_FOUND, current, conflicting_fields=tuple(change.fields) if current else ()), None
     base = current.version if change.base_version is None else change.base_version
-    different = {name: value for name, value in change.fields.items() if current.value(name) != value}
-    stale = current.changed_since(base, tuple(different))
+    known = current.sent_after(change.device, base)
+    # A value equal to what the device last sent is not an edit of it (it folded later edits of
+    # other fields into a change whose answer it lost, and sends this one again).
+    edits = {
+        name: value
+        for name, value in change.fields.items()
+        if name not in known or known[name].digest != value_digest(value)
+    }
+    different = {name: value for name, value in edits.items() if current.value(name) != value}
+    stale = tuple(name for name in different if _changed_for(current, name, base, known.get(name)))
     if base > current.version or (stale and stale != ("content",)):
         return Outcome(Status.CONFLICT, current, conflicting_fields=stale or tuple(different)), None
     merged_fields: tuple[str, ...] = ()
-    if stale:  # only the content changed since the base: merge the two edits of the text
-        base_text = clock.texts.get((current.id, base))
-        merged = merge(base_text, current.content, str(different["content"])) if base_text is not None else None
+    if stale:  # only the content changed since: merge the two edits of the text
+        base_text = clock.base_text(current, base, known.get("content"), change.device)
+        edited = str(edits["content"])
+        try:
+            merged = None if base_text is None else clock.merges.merge(base_text, current.content, edited)
+        except MergeOverBudget:
+            return Outcome(Status.CONFLICT, current, conflicting_fields=stale, conflict_reason=MERGE_BUDGET), None
         if merged is None or len(merged) > MAX_CONTENT_CHARS:  # overlapping edits, or a text too long to keep
             return Outcome(Status.CONFLICT, current, conflicting_fields=stale), None
         merged_fields = ("content",)
         different["content"] = merged
         if merged == current.content:  # the edit is already in (a replay of a merged edit)
             del different["content"]
+            del edits["content"]  # and what the device last sent stays the text its next edit starts from
     if not different:
         return Outcome(Status.UPDATED, current, replayed=True, merged_fields=merged_fields), None
-    note = current.with_fields(different, seq, clock.now, clock.trash_seconds)
+    note = current.with_fields(different, seq, clock.now, clock.trash_seconds).with_sent(change.device, edits)
     if set(different) & set(TEXT_FIELDS):
-        write = clock.kept(note, expected_version=current.version)
+        sent_content = str(edits["content"]) if merged_fields and change.device is not None else None
+        write = clock.kept(note, current.version, change.device if sent_content is not None else None, sent_content)
         return Outcome(Status.UPDATED, write.note, merged_fields=merged_fields), write
     return Outcome(Status.UPDATED, note), table.NoteWrite(note, expected_version=current.version)
 
@@ -392,15 +556,17 @@ def _judge_delete(
         return Outcome(Status.NOT_FOUND, None), None
     if current.deleted:
         return Outcome(Status.DELETED, current, replayed=True), None
+    device = change.device if isinstance(change, Delete) else None
     match change:
         case PurgeTrashed(_, trashed_version):
             if not current.trashed or current.field_versions.get("trashed") != trashed_version:
                 return Outcome(Status.CONFLICT, current, conflicting_fields=("trashed",)), None  # restored since
         case Delete(_, base_version) if base_version is not None:
-            stale = current.changed_since(base_version)
+            known = current.sent_after(device, base_version)
+            stale = tuple(name for name in NOTE_FIELDS if _changed_for(current, name, base_version, known.get(name)))
             if base_version > current.version or stale:
                 return Outcome(Status.CONFLICT, current, conflicting_fields=stale), None
-    note = current.tombstone(seq, clock.now, clock.tombstone_expires_at)
+    note = current.tombstone(seq, clock.now, clock.tombstone_expires_at, device)
     return Outcome(Status.DELETED, note), table.NoteWrite(note, expected_version=current.version)
 
 

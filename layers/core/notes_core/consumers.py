@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from notes_core import deadline
 from notes_core.observability import logger, metrics, tracer
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -26,9 +27,12 @@ def sqs_consumer(process: Callable[[dict[str, Any]], None]) -> LambdaHandler:
         process(record.json_body)
 
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return dict(
-            process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-        )
+        with deadline.of_invocation(context):
+            return dict(
+                process_partial_response(
+                    event=event, record_handler=record_handler, processor=processor, context=context
+                )
+            )
 
     traced = tracer.capture_lambda_handler(handler, capture_response=False)
     measured = metrics.log_metrics(traced, capture_cold_start_metric=True)

@@ -15,8 +15,9 @@ import msgspec
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import errors
+from notes_core import deadline, errors
 from notes_core.caller import Caller
+from notes_core.note import DEVICE_ID_PATTERN
 from notes_core.observability import logger, metrics, tracer
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # Lambda payloads stop at 6 MB; refuse bodies before that.
@@ -367,6 +368,23 @@ def if_match(event: HttpRequest) -> int | Literal["*"] | None:
     return int(found.group(1))
 
 
+_DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
+DEVICE_ID_RULE = "1 to 64 characters of A-Z a-z 0-9 _ -"
+
+
+def device_id(event: HttpRequest) -> str | None:
+    """The Device-Id header (None when absent); anything but 1 to 64 of A-Z a-z 0-9 _ - is 422,
+    whose `errors` name the header (`header`, where a body member has `pointer`)."""
+    raw = event.headers.get("device-id")
+    if raw is None:
+        return None
+    if not _DEVICE_ID.search(raw):
+        raise errors.InvalidInput(
+            "The Device-Id header is not valid.", errors=[{"header": "Device-Id", "detail": DEVICE_ID_RULE}]
+        )
+    return raw
+
+
 def etag(version: int) -> dict[str, str]:
     return {"etag": f'"{version}"'}
 
@@ -437,7 +455,8 @@ def api_handler(handler: Handler) -> LambdaHandler:
     answering = problem_responses(handler)
 
     def typed(event: dict[str, Any], context: LambdaContext) -> Response:
-        return answering(HttpRequest(event), context)
+        with deadline.of_invocation(context):
+            return answering(HttpRequest(event), context)
 
     traced = tracer.capture_lambda_handler(typed, capture_response=False)
     measured = metrics.log_metrics(traced, capture_cold_start_metric=True)

@@ -1,6 +1,7 @@
 """The note as the domain sees it, and the clock it is stamped with."""
 
-from dataclasses import dataclass, replace
+import hashlib
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -12,6 +13,12 @@ FieldValue = str | bool
 MAX_TITLE_CHARS = 500
 MAX_CONTENT_CHARS = 100_000
 MAX_MEDIA_PER_NOTE = 5
+# What an app may call its installation (`device_id`, Device-Id): 1 to 64 of A-Z a-z 0-9 _ -. The
+# lookahead keeps Python's `$` from admitting a final newline (ECMA-262's never does).
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}(?!\n)$"
+# The devices a note remembers what they last sent (notes_core.changes, "Devices"): those whose
+# applied changes are the most recent. A device forgotten past that is judged as one without id.
+DEVICES_PER_NOTE = 10
 
 MediaStatus = Literal["pending", "ready", "rejected"]
 
@@ -63,6 +70,22 @@ def photo_key(user_id: str) -> str:
     return f"photos/{user_id}/profile"
 
 
+def value_digest(value: FieldValue) -> str:
+    """A field's value, as a short digest: what a note keeps of the values devices sent."""
+    text = ("b:true" if value else "b:false") if isinstance(value, bool) else "s:" + value
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One field of the last applied change of a device that set it: the version the change
+    produced, and the digest of the value the device sent (a merged content differs from the note's
+    content at that version; its revision keeps what was sent)."""
+
+    version: int
+    digest: str
+
+
 @dataclass(frozen=True)
 class Note:
     """One user's note, or its tombstone once deleted (content purged, `deleted` true; its
@@ -93,6 +116,10 @@ class Note:
     # The versions whose text a revision keeps, oldest first (as many as there are slots): the
     # text at any version is the newest of these at or before it.
     text_versions: tuple[int, ...] = ()
+    # What each device last sent of each field, in its applied changes: {device id: {field: Sent}},
+    # at most DEVICES_PER_NOTE devices.
+    sent: dict[str, dict[str, Sent]] = field(default_factory=dict)
+    deleted_by: str | None = None  # tombstones: the device whose change deleted the note, if it named itself
 
     def text_version_at(self, version: int) -> int | None:
         """The version whose revision holds the text the note had at `version`, if kept."""
@@ -129,6 +156,27 @@ class Note:
             field_versions=versions,
         )
 
+    def sent_after(self, device: str | None, version: int) -> dict[str, Sent]:
+        """The fields `device` set in applied changes that produced a version after `version`: what
+        it last sent of each."""
+        if device is None:
+            return {}
+        return {name: sent for name, sent in self.sent.get(device, {}).items() if sent.version > version}
+
+    def with_sent(self, device: str | None, fields: dict[str, FieldValue]) -> "Note":
+        """The note remembering that `device` sent `fields` in the change that produced this version.
+        A device new to a note that remembers DEVICES_PER_NOTE already takes the place of the one
+        whose last applied change is the oldest."""
+        if device is None or not fields:
+            return self
+        remembered = dict(self.sent)
+        mine = dict(remembered.pop(device, {}))
+        mine.update({name: Sent(self.version, value_digest(value)) for name, value in fields.items()})
+        while len(remembered) >= DEVICES_PER_NOTE:
+            del remembered[min(remembered, key=lambda other: max(s.version for s in remembered[other].values()))]
+        remembered[device] = mine
+        return replace(self, sent=remembered)
+
     def find_media(self, media_id: str) -> Media | None:
         return next((media for media in self.media if media.media_id == media_id), None)
 
@@ -136,10 +184,12 @@ class Note:
         """A change of the note's images only: a new version, no user field changed."""
         return replace(self, media=media, version=self.version + 1, seq=seq, updated_at=now)
 
-    def tombstone(self, seq: int, now: str, expires_at: int) -> "Note":
+    def tombstone(self, seq: int, now: str, expires_at: int, device: str | None = None) -> "Note":
         version = self.version + 1
         return replace(
             self,
+            deleted_by=device,
+            sent={},
             title="",
             content="",
             trashed=False,
@@ -188,7 +238,9 @@ def new_note(
 class Revision:
     """A note's text at one version: kept for every version that changed the title or the
     content, in one of the note's slots (version mod the slots per note), until overwritten by a
-    later version of the same slot or expired."""
+    later version of the same slot or expired. When the change was a device's whose content was
+    merged, the content it sent too (`sent_content`, by `sent_by`): its next change may be based
+    on that text."""
 
     note_id: str
     version: int
@@ -196,7 +248,18 @@ class Revision:
     title: str
     content: str
     expires_at: int  # epoch seconds; expired revisions are not answered
+    sent_by: str | None = None
+    sent_content: str | None = None
 
     @classmethod
     def of(cls, note: Note, expires_at: int) -> "Revision":
         return cls(note.id, note.version, note.updated_at, note.title, note.content, expires_at)
+
+    def content_sent(self, device: str, digest: str) -> str | None:
+        """The content `device` sent with the digest `digest`, if this revision holds it: the
+        note's content at this version, or the content the device sent in a change merged here."""
+        if value_digest(self.content) == digest:
+            return self.content
+        if self.sent_by == device and self.sent_content is not None and value_digest(self.sent_content) == digest:
+            return self.sent_content
+        return None

@@ -34,6 +34,13 @@ def _apply_one(caller: Caller, change: changes.Change) -> changes.Outcome:
 
 def _conflict(outcome: changes.Outcome) -> errors.PreconditionFailed:
     assert outcome.note is not None
+    if outcome.conflict_reason is not None:  # the merge did not fit the time left
+        return errors.PreconditionFailed(
+            "There was no time left to merge this edit with the changes made since its base; send it again.",
+            note=NoteReply.of(outcome.note),
+            conflicting_fields=list(outcome.conflicting_fields),
+            conflict_reason=outcome.conflict_reason,
+        )
     return errors.PreconditionFailed(
         f"The note is at version {outcome.note.version} and these fields changed since: "
         f"{', '.join(outcome.conflicting_fields) or 'none the client knew of'}.",
@@ -90,11 +97,18 @@ def _base_version(if_match: Precondition, body_version: int | None) -> int | Lit
     return if_match if if_match is not None else body_version
 
 
-def update_note(caller: Caller, note_id: str, request: UpdateNoteRequest, if_match: Precondition) -> NoteReply:
+def update_note(
+    caller: Caller, note_id: str, request: UpdateNoteRequest, if_match: Precondition, device: str | None = None
+) -> NoteReply:
+    """The note after the edit (`device`: the Device-Id header). An edit the device made before
+    its own delete of the note is answered like the note it deleted: 404."""
     base = _base_version(if_match, request.base_version)
     if base is None or base == "*":
         raise errors.PreconditionRequired("Send If-Match with the note's ETag, or base_version in the body.")
-    return changed_note(_apply_one(caller, changes.Update(note_id, base, request.fields())))
+    outcome = _apply_one(caller, changes.Update(note_id, base, request.fields(), device))
+    if outcome.status is changes.Status.DELETED:
+        raise errors.NotFound("No such note.")
+    return changed_note(outcome)
 
 
 def delete_note(caller: Caller, note_id: str, if_match: Precondition) -> NoteReply:
@@ -115,19 +129,19 @@ _BATCH_STATUS: dict[changes.Status, Literal["created", "updated", "deleted", "co
 }
 
 
-def _create(item: BatchCreateItem) -> changes.Change:
-    return changes.Create(str(item.id or uuid.uuid4()), item.title, item.content, item.trashed)
+def _create(item: BatchCreateItem, device: str | None) -> changes.Change:
+    return changes.Create(str(item.id or uuid.uuid4()), item.title, item.content, item.trashed, device)
 
 
-def _update(item: BatchUpdateItem) -> changes.Change:
-    return changes.Update(str(item.id), item.base_version, item.fields())
+def _update(item: BatchUpdateItem, device: str | None) -> changes.Change:
+    return changes.Update(str(item.id), item.base_version, item.fields(), device)
 
 
-def _delete(item: BatchDeleteItem) -> changes.Change:
-    return changes.Delete(str(item.id), item.base_version)
+def _delete(item: BatchDeleteItem, device: str | None) -> changes.Change:
+    return changes.Delete(str(item.id), item.base_version, device)
 
 
-_BATCH_KINDS: dict[str, tuple[type[Any], Callable[[Any], changes.Change]]] = {
+_BATCH_KINDS: dict[str, tuple[type[Any], Callable[[Any, str | None], changes.Change]]] = {
     "create": (BatchCreateItem, _create),
     "update": (BatchUpdateItem, _update),
     "delete": (BatchDeleteItem, _delete),
@@ -143,9 +157,15 @@ def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchR
         model, to_change = _BATCH_KINDS[kind]
         for raw in getattr(request, kind):
             item = parse_item(model, raw)
-            parsed.append((raw.get("id"), item) if isinstance(item, errors.DomainError) else to_change(item))
+            if isinstance(item, errors.DomainError):
+                parsed.append((raw.get("id"), item))
+            else:
+                parsed.append(to_change(item, request.device_id))
     valid = [entry for entry in parsed if not isinstance(entry, tuple)]
-    digest = changes.request_digest("batch", [(kind, getattr(request, kind)) for kind in kinds])
+    body: list[Any] = [(kind, getattr(request, kind)) for kind in kinds]
+    if request.device_id is not None:
+        body.append(("device_id", request.device_id))
+    digest = changes.request_digest("batch", body)
     applied = changes.apply(caller, valid, _settings, digest)
     changes.finish_deletions(caller.user_id, applied)
     outcomes = iter(applied)
@@ -166,6 +186,7 @@ def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchR
                 note=note,
                 conflicting_fields=conflicting,
                 merged_fields=list(outcome.merged_fields) or None,
+                conflict_reason=outcome.conflict_reason if status == "conflict" else None,
             )
         )
     return BatchReply(results=results)

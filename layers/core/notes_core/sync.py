@@ -56,9 +56,11 @@ def _most_json_bytes(note: Note) -> int:
 
 def push(caller: Caller, request: PushRequest) -> PushReply:
     """Each change's result, in order: applied, conflict (with the server's copy) or rejected."""
-    parsed: list[changes.Change | PushResult] = [_change_or_rejection(raw) for raw in request.changes]
+    device = request.device_id
+    parsed: list[changes.Change | PushResult] = [_change_or_rejection(raw, device) for raw in request.changes]
     valid = [entry for entry in parsed if not isinstance(entry, PushResult)]
-    digest = changes.request_digest("push", request.changes)
+    body: object = request.changes if device is None else {"changes": request.changes, "device_id": device}
+    digest = changes.request_digest("push", body)
     applied = changes.apply(caller, valid, _settings, digest)
     changes.finish_deletions(caller.user_id, applied)
     outcomes = iter(applied)
@@ -67,18 +69,18 @@ def push(caller: Caller, request: PushRequest) -> PushReply:
     )
 
 
-def _change_or_rejection(raw: dict[str, Any]) -> changes.Change | PushResult:
+def _change_or_rejection(raw: dict[str, Any], device: str | None) -> changes.Change | PushResult:
     change = parse_item(PushChange, raw)
     if isinstance(change, errors.DomainError):
         raw_id = raw.get("id") if isinstance(raw.get("id"), str) else None
         return PushResult(id=raw_id, status="rejected", problem=problem_document(change))
     note_id = str(change.id)
     if change.op == "delete":
-        return changes.Delete(note_id, change.base_version)
+        return changes.Delete(note_id, change.base_version, device)
     if change.base_version is None:
         # The model requires title and content on a create.
-        return changes.Create(note_id, change.title or "", change.content or "", bool(change.trashed))
-    return changes.Update(note_id, change.base_version, change.fields())
+        return changes.Create(note_id, change.title or "", change.content or "", bool(change.trashed), device)
+    return changes.Update(note_id, change.base_version, change.fields(), device)
 
 
 def _result(change: changes.Change, outcome: changes.Outcome) -> PushResult:
@@ -88,6 +90,10 @@ def _result(change: changes.Change, outcome: changes.Outcome) -> PushResult:
         return PushResult(id=change.note_id, status="rejected", problem=problem)
     if outcome.status in (changes.Status.CONFLICT, changes.Status.NOT_FOUND):  # NOT_FOUND here: deleted meanwhile
         return PushResult(
-            id=change.note_id, status="conflict", note=note, conflicting_fields=list(outcome.conflicting_fields)
+            id=change.note_id,
+            status="conflict",
+            note=note,
+            conflicting_fields=list(outcome.conflicting_fields),
+            conflict_reason=outcome.conflict_reason,
         )
     return PushResult(id=change.note_id, status="applied", note=note, merged_fields=list(outcome.merged_fields) or None)

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from notes_core import aws
 from notes_core.config import TableSettings, load_settings
-from notes_core.note import Media, Note, Revision
+from notes_core.note import Media, Note, Revision, Sent
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -40,6 +40,9 @@ PREVIEW_CHARS = 200  # of a revision's content, kept apart so that a list of rev
 MAX_BATCH_GET_KEYS = 100
 MAX_BATCH_WRITE_ITEMS = 25
 MAX_TRANSACTION_ITEMS = 100
+# DynamoDB's item size limit: 400 KB, counted as in
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+MAX_ITEM_BYTES = 400 * 1024
 
 _settings = load_settings(TableSettings)
 
@@ -117,8 +120,9 @@ class NoteWrite:
 
     def size(self) -> int:
         """A generous estimate of its items' size, for the 4 MB transaction limit."""
-        text = len(self.note.title.encode()) + len(self.note.content.encode()) + 1024
-        return text * self.items
+        text = len(self.note.title.encode()) + len(self.note.content.encode()) + 4096
+        sent = len(self.revision.sent_content.encode()) if self.revision and self.revision.sent_content else 0
+        return text * self.items + sent
 
 
 # ---------------------------------------------------------------- items
@@ -146,8 +150,17 @@ def note_item(note: Note) -> Item:
         "trashed": {"BOOL": note.trashed},
         "tv": {"L": [{"N": str(version)} for version in note.text_versions]},
     }
+    if note.sent:
+        item["sent"] = {
+            "M": {
+                device: {"M": {name: _sent_item(sent) for name, sent in fields.items()}}
+                for device, fields in note.sent.items()
+            }
+        }
     if note.deleted:
         item["expires_at"] = {"N": str(note.expires_at)}
+        if note.deleted_by is not None:
+            item["deleted_by"] = {"S": note.deleted_by}
         # What the delete-note state machine hands to the cleanup queue (a JSON list, [] when done).
         item["media_keys"] = {"S": json.dumps([media.key(note.user_id, note.id) for media in note.media])}
     elif note.trashed:
@@ -161,12 +174,47 @@ def note_item(note: Note) -> Item:
     return item
 
 
+def _sent_item(sent: Sent) -> Item:
+    return {"M": {"v": {"N": str(sent.version)}, "d": {"S": sent.digest}}}
+
+
+def _sent_of(item: Item) -> Sent:
+    return Sent(int(item["M"]["v"]["N"]), item["M"]["d"]["S"])
+
+
+def item_bytes(value: Item) -> int:
+    """An item's size as DynamoDB counts it (MAX_ITEM_BYTES's page): attribute names and values,
+    strings in UTF-8, numbers a byte per two digits plus one, lists and maps 3 bytes plus a byte
+    per element."""
+    return sum(len(name.encode()) + _value_bytes(attribute) for name, attribute in value.items())
+
+
+def _value_bytes(attribute: Item) -> int:
+    ((kind, value),) = attribute.items()
+    match kind:
+        case "S":
+            return len(str(value).encode())
+        case "N":
+            return (len(str(value).lstrip("-").replace(".", "")) + 1) // 2 + 1
+        case "BOOL" | "NULL":
+            return 1
+        case "L":
+            return 3 + sum(1 + _value_bytes(element) for element in value)
+        case "M":
+            return 3 + sum(1 + len(name.encode()) + _value_bytes(element) for name, element in value.items())
+    raise ValueError(f"no size for a {kind} attribute")
+
+
 def revision_id(note_id: str, slot: int) -> str:
     return f"{note_id}{REVISION_INFIX}{slot:04d}"
 
 
-def _revision_item(user_id: str, revision: Revision, slot: int) -> Item:
-    return {
+def revision_item(user_id: str, revision: Revision, slot: int) -> Item:
+    """The revision's item. The content a device sent (`sent_content`, when its change was merged)
+    is kept only if the item stays under DynamoDB's item size limit with it: a note's content is
+    up to 100,000 characters, 400,000 bytes of UTF-8 at most, so twice that may not fit. Left out,
+    the device's next change based on it is a conflict (notes_core.changes)."""
+    item: Item = {
         **_key(user_id, revision_id(revision.note_id, slot)),
         "version": {"N": str(revision.version)},
         "updated_at": {"S": revision.updated_at},
@@ -175,6 +223,11 @@ def _revision_item(user_id: str, revision: Revision, slot: int) -> Item:
         "preview": {"S": revision.content[:PREVIEW_CHARS]},
         "expires_at": {"N": str(revision.expires_at)},
     }
+    if revision.sent_by is not None and revision.sent_content is not None:
+        sent = {"sent_by": {"S": revision.sent_by}, "sent_content": {"S": revision.sent_content}}
+        if item_bytes(item | sent) <= MAX_ITEM_BYTES:
+            item |= sent
+    return item
 
 
 def _revision_of(item: Item) -> Revision:
@@ -185,6 +238,8 @@ def _revision_of(item: Item) -> Revision:
         title=item["title"]["S"],
         content=item["content"]["S"],
         expires_at=int(item["expires_at"]["N"]),
+        sent_by=item["sent_by"]["S"] if "sent_by" in item else None,
+        sent_content=item["sent_content"]["S"] if "sent_content" in item else None,
     )
 
 
@@ -234,6 +289,11 @@ def note_of(item: Item) -> Note:
         trashed_seq=int(item["trashed_seq"]["N"]) if "trashed_seq" in item else None,
         purge_after=item["purge_after"]["S"] if "purge_after" in item else None,
         text_versions=tuple(int(version["N"]) for version in item.get("tv", {}).get("L", [])),
+        sent={
+            device: {name: _sent_of(sent) for name, sent in fields["M"].items()}
+            for device, fields in item.get("sent", {}).get("M", {}).items()
+        },
+        deleted_by=item["deleted_by"]["S"] if "deleted_by" in item else None,
         media=tuple(
             sorted(
                 (_media_of(media_id, value) for media_id, value in item.get("media", {}).get("M", {}).items()),
@@ -372,17 +432,19 @@ def read_revisions(user_id: str, note_id: str) -> tuple[bool, list[RevisionSumma
         request["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
 
-def read_revision_texts(user_id: str, wanted: dict[str, int], slots: int, now_epoch: int) -> dict[tuple[str, int], str]:
-    """The content of each note's revision at the version `wanted` names ({note id: version}), if
-    its slot still holds it and it has not expired: {(note id, version): content}. One BatchGetItem
-    for every note (per 100)."""
-    keys = [_key(user_id, revision_id(note_id, version % slots)) for note_id, version in wanted.items()]
-    texts: dict[tuple[str, int], str] = {}
+def read_revisions_at(
+    user_id: str, wanted: set[tuple[str, int]], slots: int, now_epoch: int
+) -> dict[tuple[str, int], Revision]:
+    """The revisions `wanted` names ({(note id, version)}), those their slots still hold and that
+    have not expired: {(note id, version): revision}. One BatchGetItem (per 100)."""
+    slots_read = {(note_id, version % slots) for note_id, version in wanted}  # a key at most once per request
+    keys = [_key(user_id, revision_id(note_id, slot)) for note_id, slot in sorted(slots_read)]
+    found: dict[tuple[str, int], Revision] = {}
     for item in _batch_get(keys):
         revision = _revision_of(item)
-        if wanted.get(revision.note_id) == revision.version and revision.expires_at > now_epoch:
-            texts[(revision.note_id, revision.version)] = revision.content
-    return texts
+        if (revision.note_id, revision.version) in wanted and revision.expires_at > now_epoch:
+            found[(revision.note_id, revision.version)] = revision
+    return found
 
 
 def delete_revisions(user_id: str, note_id: str) -> int:
@@ -508,7 +570,7 @@ def commit(
             put["ExpressionAttributeValues"] = {":version": {"N": str(write.expected_version)}}
         items.append({"Put": put})
         if write.revision is not None:
-            revision = _revision_item(user_id, write.revision, write.revision_slot)
+            revision = revision_item(user_id, write.revision, write.revision_slot)
             items.append({"Put": {"TableName": _settings.table_name, "Item": revision}})
     try:
         _dynamodb().transact_write_items(TransactItems=items)

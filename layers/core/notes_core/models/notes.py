@@ -6,7 +6,16 @@ from uuid import UUID
 from msgspec import Meta
 
 from notes_core.models import Reply, Request
-from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, NOTE_FIELDS, FieldValue, MediaStatus, Note, Revision
+from notes_core.note import (
+    DEVICE_ID_PATTERN,
+    MAX_CONTENT_CHARS,
+    MAX_TITLE_CHARS,
+    NOTE_FIELDS,
+    FieldValue,
+    MediaStatus,
+    Note,
+    Revision,
+)
 
 Title = Annotated[str, Meta(max_length=MAX_TITLE_CHARS)]
 Content = Annotated[str, Meta(max_length=MAX_CONTENT_CHARS)]
@@ -16,6 +25,25 @@ Timestamp = Annotated[str, Meta(extra_json_schema={"format": "date-time"}, descr
 
 MAX_BATCH_ITEMS = 25
 MAX_PUSH_CHANGES = 100
+
+DeviceId = Annotated[
+    str,
+    Meta(
+        pattern=DEVICE_ID_PATTERN,
+        description="The app's own id for this installation (1 to 64 of A-Z a-z 0-9 _ -, made once): the server "
+        "then judges a change sent again on an old base version, after a lost answer, against what this device "
+        "last sent, so it never conflicts with itself nor doubles its own words (docs/sync-protocol.md).",
+        examples=["a3f9c2e1-pixel-8"],
+    ),
+]
+ConflictReason = Annotated[
+    Literal["merge-budget"],
+    Meta(
+        description="Why a conflict that is not about the texts: `merge-budget`, the request had no time left to merge "
+        "this change with the changes made since its base (its texts are large, or the push held many). Nothing of "
+        "it was applied: send it again in a push of its own."
+    ),
+]
 
 
 def _item(name: str, answered: str) -> Meta:
@@ -178,6 +206,7 @@ class BatchRequest(Request):
     create: Annotated[list[CreateItemObject], Meta(max_length=MAX_BATCH_ITEMS)] = []
     update: Annotated[list[UpdateItemObject], Meta(max_length=MAX_BATCH_ITEMS)] = []
     delete: Annotated[list[DeleteItemObject], Meta(max_length=MAX_BATCH_ITEMS)] = []
+    device_id: DeviceId | None = None
 
     def __post_init__(self) -> None:
         count = len(self.create) + len(self.update) + len(self.delete)
@@ -197,6 +226,7 @@ class BatchResult(Reply, omit_defaults=True):
     note: NoteReply | None = None
     conflicting_fields: ConflictingFields | None = None
     merged_fields: MergedFields | None = None
+    conflict_reason: ConflictReason | None = None
     problem: ProblemObject | None = None
 
 
@@ -239,6 +269,7 @@ class PushChange(NoteEdit):
 
 class PushRequest(Request):
     changes: Annotated[list[PushChangeObject], Meta(max_length=MAX_PUSH_CHANGES)]
+    device_id: DeviceId | None = None
 
 
 class PushResult(Reply, omit_defaults=True):
@@ -249,6 +280,7 @@ class PushResult(Reply, omit_defaults=True):
     ) = None
     conflicting_fields: ConflictingFields | None = None
     merged_fields: MergedFields | None = None
+    conflict_reason: ConflictReason | None = None
     problem: ProblemObject | None = None
 
 

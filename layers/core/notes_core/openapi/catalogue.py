@@ -115,9 +115,11 @@ behind each.
 
 Each `type` is `{PROBLEM_TYPE_BASE}<name>`; `title` is fixed per type, `detail` says what happened
 this time (for people, not programs). A 422 adds `errors`: `[{{"pointer": "/changes/0/base_version",
-"detail": "..."}}]`, one JSON pointer per member at fault. A 412, and a 409 `already-exists` on a note
-create, add `note`, the server's copy (and the 412 `conflicting_fields`). Batch and push results embed
-the same documents, per item, in `problem`.
+"detail": "..."}}]`, one JSON pointer per member at fault (a header at fault is named by `header`
+instead: `{{"header": "Device-Id", "detail": "..."}}`). A 412, and a 409 `already-exists` on a note
+create, add `note`, the server's copy (and the 412 `conflicting_fields`, and `conflict_reason`
+`merge-budget` when the request had no time left to merge the edit: send it again). Batch and push
+results embed the same documents, per item, in `problem`.
 
 {problem_table()}
 

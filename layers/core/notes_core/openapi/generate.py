@@ -22,7 +22,7 @@ from notes_core.models import account as account_models
 from notes_core.models import auth as auth_models
 from notes_core.models import media as media_models
 from notes_core.models import notes as notes_models
-from notes_core.note import NOTE_FIELDS
+from notes_core.note import DEVICE_ID_PATTERN, NOTE_FIELDS
 from notes_core.openapi import catalogue
 from notes_core.openapi import examples as ex
 
@@ -87,6 +87,15 @@ _IF_MATCH_DELETE = Parameter(
     "`*`) the note is deleted whatever changed.",
     {"type": "string", "pattern": _ETAG_PATTERN},
     '"3"',
+)
+_DEVICE_ID = Parameter(
+    "Device-Id",
+    "header",
+    "The app's own id for this installation (1 to 64 of A-Z a-z 0-9 _ -, made once; else 422, whose `errors` "
+    "name the `header`): an edit sent again on an old base after a lost answer is then judged against what this "
+    "device last sent, so it never conflicts with itself nor doubles its own words (docs/sync-protocol.md).",
+    {"type": "string", "pattern": DEVICE_ID_PATTERN},
+    "a3f9c2e1-pixel-8",
 )
 # Cursors are base64url without padding (notes_core.cursors); an empty one is no cursor.
 _CURSOR_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 1024}
@@ -335,7 +344,7 @@ OPERATIONS: tuple[Operation, ...] = (
             errors.PreconditionFailed,
             errors.PreconditionRequired,
         ),
-        parameters=(_NOTE_ID, _IF_MATCH_UPDATE),
+        parameters=(_NOTE_ID, _IF_MATCH_UPDATE, _DEVICE_ID),
         reply_headers=("ETag",),
         description=_RETRY_SAFE + "an edit whose fields already hold the values sent is answered as applied, "
         "without a new version. An edit of a field changed since the base version is 412 version-conflict, "
@@ -641,11 +650,17 @@ def _problem_schema() -> dict[str, Any]:
             "detail": {"type": "string", "description": "What happened this time, for people, not programs."},
             "errors": {
                 "type": "array",
-                "description": "422 only: each member at fault, as a JSON pointer into the body.",
+                "description": "422 only: each member at fault, as a JSON pointer into the body (`pointer`), or the "
+                "header at fault (`header`: Device-Id).",
                 "items": {
                     "type": "object",
-                    "properties": {"pointer": {"type": "string"}, "detail": {"type": "string"}},
-                    "required": ["pointer", "detail"],
+                    "properties": {
+                        "pointer": {"type": "string"},
+                        "header": {"type": "string"},
+                        "detail": {"type": "string"},
+                    },
+                    "required": ["detail"],
+                    "oneOf": [{"required": ["pointer"]}, {"required": ["header"]}],
                 },
             },
             "note": {**note, "description": "412, and 409 already-exists on a note create: the server's copy."},
@@ -653,6 +668,11 @@ def _problem_schema() -> dict[str, Any]:
                 "type": "array",
                 "items": {"enum": list(NOTE_FIELDS)},
                 "description": "412 only: the fields changed since the base version.",
+            },
+            "conflict_reason": {
+                "enum": ["merge-budget"],
+                "description": "412 only, when the conflict is not about the texts: `merge-budget`, the request had "
+                "no time left to merge the edit with the changes made since its base. Send it again.",
             },
         },
         "required": ["type", "title", "status", "detail"],
