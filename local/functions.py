@@ -63,9 +63,11 @@ class Functions:
                 self._handlers[logical_id] = getattr(importlib.import_module(module), attribute)
             return self._handlers[logical_id]
 
-    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        context = LambdaContext(
-            function_name=logical_id, timeout_seconds=float(self._properties[logical_id].get("Timeout", 3))
-        )
+    def invoke(self, logical_id: str, event: dict[str, Any], timeout_seconds: float | None = None) -> Any:
+        """The handler's answer to `event`, with the time the function's Timeout gives it (or
+        `timeout_seconds`: tests of what a function does when its time runs short)."""
+        if timeout_seconds is None:
+            timeout_seconds = float(self._properties[logical_id].get("Timeout", 3))
+        context = LambdaContext(function_name=logical_id, timeout_seconds=timeout_seconds)
         with acting_as(logical_id):  # its cold start's calls too
             return self.handler(logical_id)(event, context)

@@ -7,8 +7,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from notes_core import notes, sync, table
+from notes_core import changes, notes, sync, table
 from notes_core.note import MAX_CONTENT_CHARS
+from tests.support import faults
 from tests.support.api import Api, Reply, User
 from tests.support.calls import counting
 
@@ -190,3 +191,96 @@ def test_an_edit_that_needs_no_merge_reads_no_revision(api: Api, user: User) -> 
         _push(api, user, {"op": "upsert", "id": str(uuid.uuid4()), "base_version": None, "title": "t", "content": "c"})
 
     assert dict(calls.operations) == {"BatchGetItem": 2, "TransactWriteItems": 2}
+
+
+# ---------------------------------------------------------------- the time merges and retries may take
+LONG_BASE = "word " * (MAX_CONTENT_CHARS // 5 - 2)
+LONG_START_CHANGED = "Intro " + LONG_BASE[6:]
+LONG_END_CHANGED = LONG_BASE[:-6] + "Outro "
+# Less time left than a merge of three 100,000-character texts is estimated to take, beyond what
+# answering needs: the function's time is that short, not the test's.
+SHORT_OF_TIME = changes.ANSWER_RESERVE_SECONDS + 0.05
+
+
+def _long_note_changed_at_its_start(api: Api, user: User) -> str:
+    note = _create(api, user, content=LONG_BASE)
+    assert _patch(api, user, note["id"], 1, content=LONG_START_CHANGED).status == 200
+    note_id: str = note["id"]
+    return note_id
+
+
+def test_a_merge_the_time_left_would_not_cover_is_a_conflict_that_says_so(api: Api, user: User) -> None:
+    # Given a long note whose start another device changed (version 2)
+    note_id = _long_note_changed_at_its_start(api, user)
+    change = {"op": "upsert", "id": note_id, "base_version": 1, "content": LONG_END_CHANGED}
+
+    # When a device on version 1 pushes an edit of its end, to a function with little time left
+    short = api.call("sync_push", user, body={"changes": [change]}, timeout_seconds=SHORT_OF_TIME)
+
+    # Then it is a conflict whose reason says so, with the server's copy; nothing of it is applied
+    (result,) = short.body["results"]
+    assert (short.status, result["status"], result["conflict_reason"]) == (200, "conflict", "merge-budget")
+    assert (result["conflicting_fields"], result["note"]["version"]) == (["content"], 2)
+    # ...and sent again to a function with its whole time, it merges
+    (again,) = _push(api, user, change)
+    assert (again["status"], again["merged_fields"]) == ("applied", ["content"])
+    assert again["note"]["content"] == "Intro " + LONG_BASE[6:-6] + "Outro "
+
+
+def test_a_patch_short_of_time_to_merge_is_a_412_that_says_why(api: Api, user: User) -> None:
+    note_id = _long_note_changed_at_its_start(api, user)
+
+    reply = api.call(
+        "notes_update",
+        user,
+        note_id=note_id,
+        body={"content": LONG_END_CHANGED},
+        headers={"if-match": '"1"'},
+        timeout_seconds=SHORT_OF_TIME,
+    )
+
+    assert (reply.status, reply.problem_type) == (412, "version-conflict")
+    assert (reply.body["conflict_reason"], reply.body["conflicting_fields"]) == ("merge-budget", ["content"])
+
+
+def test_a_batch_short_of_time_to_merge_answers_the_conflict_with_its_reason(api: Api, user: User) -> None:
+    note_id = _long_note_changed_at_its_start(api, user)
+    update = {"id": note_id, "base_version": 1, "content": LONG_END_CHANGED}
+
+    reply = api.call("notes_batch", user, body={"update": [update]}, timeout_seconds=SHORT_OF_TIME)
+
+    assert [(r["status"], r["conflict_reason"]) for r in reply.body["results"]] == [("conflict", "merge-budget")]
+
+
+# What DynamoDB answers a transaction whose counter condition failed: another write took the sequence.
+SEQUENCE_MOVED = {
+    "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+    "CancellationReasons": [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}],
+}
+
+
+@pytest.mark.parametrize(("timeout", "attempts"), [(None, changes.MAX_ATTEMPTS), (SHORT_OF_TIME - 0.05, 1)])
+def test_retries_under_contention_stop_with_409_while_there_is_time_to_answer(
+    api: Api, user: User, timeout: float | None, attempts: int
+) -> None:
+    # Given writes that keep winning the user's sequence
+    note = _create(api, user)
+    client = table._dynamodb()
+    tried: list[dict[str, Any]] = []
+    event = "before-call.dynamodb.TransactWriteItems"
+    client.meta.events.register(event, lambda **call: tried.append(call), unique_id="attempts")  # before the fault
+    try:
+        with faults.answering(client, "TransactWriteItems", SEQUENCE_MOVED, status=400):
+            # When a push is tried by a function with its whole time, or with no more than answering needs
+            reply = api.call(
+                "sync_push",
+                user,
+                body={"changes": [{"op": "upsert", "id": note["id"], "base_version": 1, "content": "mine"}]},
+                timeout_seconds=timeout,
+            )
+    finally:
+        client.meta.events.unregister(event, unique_id="attempts")
+
+    # Then it answers 409 write-contention (safe to retry): after every attempt its time allowed
+    assert (reply.status, reply.problem_type) == (409, "write-contention")
+    assert len(tried) == attempts

@@ -48,9 +48,10 @@ class Api:
     def function_of(self, code_dir: str) -> str:
         return self._by_code_dir[code_dir]
 
-    def invoke(self, code_dir: str, event: dict[str, Any]) -> Reply:
-        """Invoke functions/<code_dir>/app.py's handler with `event`."""
-        result = self.stack.functions.invoke(self.function_of(code_dir), event)
+    def invoke(self, code_dir: str, event: dict[str, Any], timeout_seconds: float | None = None) -> Reply:
+        """Invoke functions/<code_dir>/app.py's handler with `event` (given `timeout_seconds` rather
+        than its Timeout, if set)."""
+        result = self.stack.functions.invoke(self.function_of(code_dir), event, timeout_seconds)
         headers = {name.lower(): value for name, value in result.get("headers", {}).items()}
         body = result.get("body")
         self.last_body = body or ""
@@ -73,10 +74,11 @@ class Api:
         query: dict[str, str] | None = None,
         headers: Mapping[str, str | None] | None = None,
         media_id: str | None = None,
+        timeout_seconds: float | None = None,
     ) -> Reply:
         """Invoke a function with its fixture, as `user`, with the parts a test cares about changed."""
         event = events.as_caller(events.fixture(code_dir), user.access_token, user.claims)
-        return self.invoke(code_dir, events.customised(event, body, note_id, query, headers, media_id))
+        return self.invoke(code_dir, events.customised(event, body, note_id, query, headers, media_id), timeout_seconds)
 
     def new_user(self, confirmed: bool = True, signed_in: bool = True) -> User:
         email = f"user-{uuid.uuid4().hex[:12]}@example.com"
