@@ -56,7 +56,7 @@ unit: $(VENV)/.installed  ## the tests that need no AWS
 integration: $(VENV)/.installed  ## every handler in-process against moto
 	$(PYTEST) tests/integration
 
-property: $(VENV)/.installed  ## devices editing offline and syncing, 200 examples
+property: $(VENV)/.installed  ## devices editing offline and syncing: the same examples every run
 	$(PYTEST) tests/property
 
 e2e: $(VENV)/.installed  ## the local stack over HTTP
@@ -69,8 +69,8 @@ template: $(VENV)/.installed $(SAM_VENV)/.installed  ## cfn-lint, sam validate -
 	$(SAM_ENV) $(SAM) build --build-dir .aws-sam/build
 	$(PYTEST) tests/template
 
-soak: $(VENV)/.installed  ## the property tier at SOAK_EXAMPLES (2000) examples
-	NOTES_SYNC_EXAMPLES=$(SOAK_EXAMPLES) $(PYTEST) tests/property
+soak: $(VENV)/.installed  ## the property tier at SOAK_EXAMPLES (2000) examples, new ones each run
+	NOTES_SYNC_EXAMPLES=$(SOAK_EXAMPLES) NOTES_SYNC_HYPOTHESIS=explore $(PYTEST) tests/property
 
 fuzz: $(VENV)/.installed  ## schemathesis against a local stack at FUZZ_EXAMPLES (100) examples per operation
 	NOTES_SYNC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) -s tests/e2e/test_openapi_fuzz.py

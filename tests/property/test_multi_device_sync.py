@@ -1,7 +1,12 @@
 """Three devices of one user edit offline and sync at random: they write text, trash and restore
 notes, delete them, and empty the trash (its purge runs later, as the purge-trash machine and its
-worker would); some answers are lost after the server applied the change. After a final sync of
-every device:
+worker would); some answers are lost after the server applied the change. Each names itself
+(`device_id`). The first folds its new edits of a note into the change it keeps for it until that
+change is answered (sent again on the old base, with everything since: one change per note); the
+others add each edit to their outbox. After every push:
+- a conflict is grounded in another device's write (or the trash's purge) after the change's base
+  version: a device never conflicts with itself.
+After a final sync of every device:
 - every device holds exactly the server's notes (no duplicate, none missing, same versions, the
   same text and the same place in or out of the trash);
 - no edit the server answered "applied" is missing: each field holds its latest applied value;
@@ -9,7 +14,7 @@ every device:
 - every edit a device made got an answer: applied, or a conflict carrying a server copy that
   changed since the version the edit was based on (so a refusal is never silent or groundless).
 
-`make test` runs 200 examples; `make soak` runs NOTES_SYNC_EXAMPLES (2,000).
+`make test` runs 200 examples (the same every run); `make soak` runs NOTES_SYNC_EXAMPLES (2,000), new each run.
 """
 
 import os
@@ -46,6 +51,8 @@ class LocalNote:
 
 @dataclass
 class Device:
+    name: str
+    folds: bool  # one change per note, its later edits folded in; else each edit is a change of its own
     notes: dict[str, LocalNote] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     cursor: str | None = None
@@ -68,11 +75,15 @@ class MultiDeviceSync(RuleBasedStateMachine):
         super().__init__()
         user_id = str(uuid.uuid4())
         self.caller = Caller(user_id=user_id, username=user_id, issued_at=int(time.time()), access_token="")
-        self.devices = [Device() for _ in range(DEVICES)]
+        self.devices = [Device(f"device-{number}", folds=number == 0) for number in range(DEVICES)]
         self.applied: list[AppliedEdit] = []
         self.edits_made = 0
         self.edits_answered = 0
         self.purges: list[dict[str, Any]] = []  # trash emptied, its purge not run yet
+        # What the table holds, as far as the writes so far tell: each note's version, and who
+        # wrote each version ({(note id, version): device name, or "purge"}).
+        self.versions: dict[str, int] = {}
+        self.authors: dict[tuple[str, int], str] = {}
 
     # ---------------------------------------------------------------- offline edits
     @rule(device=st.integers(0, DEVICES - 1), title=words, content=words)
@@ -95,6 +106,10 @@ class MultiDeviceSync(RuleBasedStateMachine):
         create = self._unsent_create(local, note_id)
         if create is not None:  # never sent: the create carries the edit
             create[name] = value
+            return
+        pending = self._pending(local, note_id)
+        if local.folds and pending is not None and pending["op"] == "upsert":
+            pending[name] = value  # folded into the change still unanswered, on its base
             return
         # A create sent without an answer may have landed: edit its version 1.
         self._queue(device, {"op": "upsert", "id": note_id, "base_version": note.version or 1, name: value})
@@ -123,7 +138,10 @@ class MultiDeviceSync(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.purges))
     @rule()
     def purge_runs(self) -> None:
-        trash.purge(self.purges.pop(0))
+        purge = self.purges.pop(0)
+        trash.purge(purge)
+        _, purged = table.read_for_write(self.caller.user_id, [note["id"]["S"] for note in purge["notes"]])
+        self._written_by("purge", list(purged.values()))
 
     @precondition(lambda self: any(device.live_ids() for device in self.devices))
     @rule(device=st.integers(0, DEVICES - 1), which=st.integers(0, 10**6))
@@ -139,11 +157,22 @@ class MultiDeviceSync(RuleBasedStateMachine):
             del local.notes[note_id]
             return
         note.deleted = True
-        self._queue(device, {"op": "delete", "id": note_id, "base_version": note.version or 1})
+        base = note.version or 1
+        pending = self._pending(local, note_id)
+        if local.folds and pending is not None:  # the delete takes the place of the unanswered change
+            base = pending["base_version"] or 1
+            local.outbox.remove(pending)
+            self.edits_answered += 1
+        self._queue(device, {"op": "delete", "id": note_id, "base_version": base})
 
     def _queue(self, device: int, change: dict[str, Any]) -> None:
         self.devices[device].outbox.append(change)
         self.edits_made += 1
+
+    @staticmethod
+    def _pending(local: Device, note_id: str) -> dict[str, Any] | None:
+        """A folding device's one change of the note still in its outbox, if any."""
+        return next((change for change in local.outbox if change["id"] == note_id), None)
 
     @staticmethod
     def _unsent_create(local: Device, note_id: str) -> dict[str, Any] | None:
@@ -166,7 +195,9 @@ class MultiDeviceSync(RuleBasedStateMachine):
             for change in local.outbox:
                 change[SENT] = True
             sent = [{key: value for key, value in change.items() if key != SENT} for change in local.outbox]
-            results = sync.push(self.caller, PushRequest(changes=sent)).results
+            results = sync.push(self.caller, PushRequest(changes=sent, device_id=local.name)).results
+            self._written_by(local.name, [result.note for result in results if result.note is not None])
+            self._check_conflicts_are_with_others(local.name, sent, results)
             self._record_applied(sent, results)
             if not answer_lost:
                 local.outbox = []
@@ -177,6 +208,21 @@ class MultiDeviceSync(RuleBasedStateMachine):
                     self._adopt(local, result.note, keep_local_edits=False)
         self._pull(local)
 
+    def _written_by(self, author: str, notes: list[Any]) -> None:
+        """The versions of these notes (as the table holds them now) written since the last look
+        are `author`'s: the machine runs one write at a time, and every one is looked at."""
+        for note in notes:
+            for version in range(self.versions.get(note.id, 0) + 1, note.version + 1):
+                self.authors[(note.id, version)] = author
+            self.versions[note.id] = max(self.versions.get(note.id, 0), note.version)
+
+    def _check_conflicts_are_with_others(self, name: str, sent: list[dict[str, Any]], results: list[Any]) -> None:
+        for change, result in zip(sent, results, strict=True):
+            if result.status == "conflict":
+                base = change["base_version"] or 0
+                since = {self.authors.get((change["id"], v)) for v in range(base + 1, result.note.version + 1)}
+                assert since - {name}, f"{name} conflicted with itself: {change} -> {result}"
+
     def _record_applied(self, sent: list[dict[str, Any]], results: list[Any]) -> None:
         for change, result in zip(sent, results, strict=True):
             if result.status == "conflict":
@@ -186,8 +232,17 @@ class MultiDeviceSync(RuleBasedStateMachine):
                 continue
             base = change["base_version"] or 0
             for name in FIELDS:
-                if name in change:
-                    self.applied.append(AppliedEdit(change["id"], name, change[name], base, result.note.version))
+                if name not in change:
+                    continue
+                if not result.note.deleted and getattr(result.note, name) != change[name]:
+                    # Applied, yet not what the note holds: a value the device sent again, which an
+                    # earlier change of its own applied and another device's superseded since.
+                    assert self._applied_before(change["id"], name, change[name]), (change, result)
+                    continue
+                self.applied.append(AppliedEdit(change["id"], name, change[name], base, result.note.version))
+
+    def _applied_before(self, note_id: str, name: str, value: str | bool) -> bool:
+        return any((edit.note_id, edit.name, edit.value) == (note_id, name, value) for edit in self.applied)
 
     def _pull(self, local: Device) -> None:
         while True:
