@@ -9,9 +9,11 @@ Hunks. Each side's changes against the base are hunks: base tokens [start, end) 
 tokens (an insertion when the range is empty, a deletion when nothing replaces it), as patience
 diff (Breezy's) aligns the two token sequences, each trimmed of equal tokens at its ends. Patience
 diff anchors on tokens both texts have once; where a long stretch has none (a long note of everyday
-words between two edits of one side) it is aligned again on runs of _RUN tokens, most of which do
-occur once, so that it is not taken as one change. (difflib's matcher treats any token making up
+words between two edits of one side) it is aligned again on runs of _RUN tokens that both texts
+have once, so that it is not taken as one change. (difflib's matcher treats any token making up
 over 1% of a text of 200 or more as junk, which left long notes conflicting on any two edits.)
+Whatever the alignment, a side's hunks applied to the base give exactly that side's text; a coarser
+one only makes larger hunks, so more conflicts, never another text.
 
 Regions. Where several alignments give the same text, the diff picks one, and the change it finds
 may have been made elsewhere: a deleted run can slide over equal neighbours (base[start-1] ==
@@ -25,11 +27,13 @@ place any slide could take the hunk, or any part of it.
 
 Conflicts. Two hunks of different sides conflict when their regions share a base token, or when
 they touch (one region ends at the point where the other begins, or both are that one point) and
-either hunk may insert there: a pure insertion, or a hunk with new tokens whose region is wider
-than its range. The order of the new tokens against the other side's change is then not
-determined. Hunks that only delete or replace tokens side by side do not conflict (a word and the
-comma after it), and changes with a base token between their regions that neither side touched
-(two neighbouring words with the space between them) are apart.
+either hunk may insert there: a pure insertion; a hunk with new tokens whose region is wider than
+its range; or one whose new tokens share a token with those it replaces (a finer alignment would
+keep those, and insert the rest at an edge). The order of the new tokens against the other side's
+change is then not determined. Hunks that only delete tokens, or replace them with tokens none of
+which they had, side by side do not conflict (a word and the comma after it), and changes with a
+base token between their regions that neither side touched (two neighbouring words with the space
+between them) are apart.
 
 Identical changes. A hunk of `edited` equal to a hunk of `current` at its leftmost alignment (an
 insertion or deletion slid left over equal tokens as far as it goes) is one change made twice: it
@@ -123,8 +127,8 @@ def _matching_runs(base: tuple[str, ...], side: tuple[str, ...]) -> list[tuple[i
     Patience diff anchors on tokens each text has once, then matches the tokens at the ends of what
     is left. In a long note of everyday words, the stretch between two edits of one side may have
     no token that occurs once, and would be left as one change covering everything between them
-    (so any edit of the other side there would conflict). Such a stretch is diffed again as runs of
-    _RUN tokens, where most runs do occur once, and what is between those runs as tokens."""
+    (so any edit of the other side there would conflict). Such a stretch is aligned again on runs
+    of _RUN tokens, most of which do occur once (_long_runs)."""
     runs = []
     base_at = side_at = 0
     for base_match, side_match, size in _patience(base, side):
@@ -147,27 +151,39 @@ def _patience(base: Sequence[Hashable], side: Sequence[Hashable]) -> Sequence[tu
 def _long_runs(
     base: tuple[str, ...], side: tuple[str, ...], base_start: int, base_end: int, side_start: int, side_end: int
 ) -> list[tuple[int, int, int]]:
-    """Matching runs of base[base_start:base_end] and side[side_start:side_end], found through their
-    runs of _RUN consecutive tokens, then by token between those."""
+    """Matching runs of base[base_start:base_end] and side[side_start:side_end]: runs of _RUN tokens
+    starting at a sampled token (the same in both texts) that both parts have once anchor it, each
+    run then going on as far as the two parts are equal, up to the next anchor."""
     base_part, side_part = base[base_start:base_end], side[side_start:side_end]
-    base_grams = list(zip(*(base_part[offset:] for offset in range(_RUN)), strict=False))
-    side_grams = list(zip(*(side_part[offset:] for offset in range(_RUN)), strict=False))
-    grams = [(i, j, size) for i, j, size in _patience(base_grams, side_grams) if size]
+    base_at, side_at = _sampled(base_part), _sampled(side_part)
+    anchors = [
+        (base_at[i + offset], side_at[j + offset])
+        for i, j, size in _patience(
+            [base_part[at : at + _RUN] for at in base_at], [side_part[at : at + _RUN] for at in side_at]
+        )
+        for offset in range(size)
+    ]
     runs = []
-    base_at = side_at = 0
-    for index, (base_match, side_match, size) in enumerate(grams):
-        # `size` grams matching in a row are size + _RUN - 1 tokens, up to where the next run starts
-        following = grams[index + 1] if index + 1 < len(grams) else (len(base_part), len(side_part), 0)
-        length = min(size + _RUN - 1, following[0] - base_match, following[1] - side_match)
-        for i, j, between in _patience(base_part[base_at:base_match], side_part[side_at:side_match]):
-            if between:
-                runs.append((base_start + base_at + i, side_start + side_at + j, between))
+    for index, (base_match, side_match) in enumerate(anchors):
+        base_next, side_next = anchors[index + 1] if index + 1 < len(anchors) else (len(base_part), len(side_part))
+        room = min(base_next - base_match, side_next - side_match)  # anchors may be closer than _RUN
+        if base_part[base_match : base_match + room] == side_part[side_match : side_match + room]:
+            length = room  # most often: nothing changed up to the next anchor
+        else:
+            length = min(_RUN, room)
+            while length < room and base_part[base_match + length] == side_part[side_match + length]:
+                length += 1
         runs.append((base_start + base_match, side_start + side_match, length))
-        base_at, side_at = base_match + length, side_match + length
-    for i, j, between in _patience(base_part[base_at:], side_part[side_at:]):
-        if between:
-            runs.append((base_start + base_at + i, side_start + side_at + j, between))
     return runs
+
+
+def _sampled(part: tuple[str, ...]) -> list[int]:
+    """Where runs of _RUN tokens start in _long_runs: at about one word in four, picked by its own
+    characters (so the same words in every text, and in every process)."""
+    picked = {
+        token for token in set(part) if (ord(token[0]) + ord(token[-1]) + len(token)) % 4 == 0 and not token.isspace()
+    }
+    return [at for at, token in enumerate(part[: len(part) - _RUN + 1]) if token in picked]
 
 
 def _aligned(base: tuple[str, ...], side: tuple[str, ...]) -> list[tuple[int, int, int, int]]:
@@ -243,7 +259,11 @@ def _hunks(base_text: str, side_text: str) -> tuple[_Hunk, ...]:
     hunks = []
     for index, (start, end, new) in enumerate(changes):
         low, high = lows[index], highs[index]
-        inserts = bool(new) and (start == end or low < start or high > end)
+        # its new tokens may stand at an edge: an insertion; a hunk whose region is wider than its
+        # range; one whose new tokens share some with the replaced ones (a finer alignment keeps
+        # those, and what is left may be inserted at an edge)
+        shares = not frozenset(new).isdisjoint(base[start:end])
+        inserts = bool(new) and (start == end or low < start or high > end or shares)
         left = changes[index - 1][1] if index else 0
         hunks.append(_Hunk(start, end, new, low, high, inserts, _leftmost(base, start, end, new, left)))
     return tuple(hunks)
