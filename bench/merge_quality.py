@@ -22,7 +22,7 @@ and the median time per merge in milliseconds (the whole call: git's includes wr
 and running git). Nothing is asserted; figures are printed and written to
 bench/results/merge_quality.txt.
 
-    python -m bench.merge_quality [--scale N]   # N times the default cases (about 1,500 pairs)
+    python -m bench.merge_quality [--scale N]   # N times the default pairs (2,760)
 """
 
 import argparse
@@ -43,7 +43,7 @@ from tests.support.edits import DISJOINT, OVERLAPPING, SHAPES, MergeCase, merge_
 MODULE = "bench.merge_quality"
 # pairs per kind of pair, shape and size: fewer of the long notes, which the slower tools take
 # seconds each to merge
-PAIRS_PER_SIZE = {300: 20, 3_000: 12, 30_000: 4, 100_000: 2}
+PAIRS_PER_SIZE = {300: 50, 3_000: 30, 30_000: 8, 100_000: 4}
 KINDS = {"disjoint": DISJOINT, "overlapping": OVERLAPPING}
 OUTCOMES = ("correct", "refused", "wrong")
 
