@@ -339,3 +339,17 @@ def test_a_patch_names_its_device_with_the_device_id_header(api: Api, user: User
     reply = _patch(api, user, note_id, 1, PHONE, content=FOLDED_EDIT)
 
     assert (reply.status, reply.body["content"], reply.headers["etag"]) == (200, FOLDED_EDIT, '"3"')
+
+
+def test_a_retry_after_another_device_superseded_the_edit_is_applied_with_the_newer_value(api: Api, user: User) -> None:
+    # Given the phone's title change (answer lost), then the laptop's, made on top of it
+    note_id = _created(api, user)
+    change = _upsert(note_id, 1, title="phone title")
+    _push(api, user, change)
+    _push(api, user, _upsert(note_id, 2, title="laptop title"), device=LAPTOP)
+
+    # When the phone retries its change, with another change (not the same push)
+    result, _ = _push(api, user, change, _upsert(str(uuid.uuid4()), None, title="n", content="c"))
+
+    # Then it is answered applied (it was, once), with the laptop's newer title, which stays
+    assert (result["status"], result["note"]["title"], result["note"]["version"]) == ("applied", "laptop title", 3)

@@ -194,9 +194,9 @@ def test_an_edit_that_needs_no_merge_reads_no_revision(api: Api, user: User) -> 
 
 
 # ---------------------------------------------------------------- the time merges and retries may take
-LONG_BASE = "word " * (MAX_CONTENT_CHARS // 5 - 2)
-LONG_START_CHANGED = "Intro " + LONG_BASE[6:]
-LONG_END_CHANGED = LONG_BASE[:-6] + "Outro "
+LONG_BASE = " ".join(f"w{number:05d}" for number in range(MAX_CONTENT_CHARS // 7))  # words of their own
+LONG_START_CHANGED = "START0" + LONG_BASE[6:]
+LONG_END_CHANGED = LONG_BASE[:-6] + "END999"
 # Less time left than a merge of three 100,000-character texts is estimated to take, beyond what
 # answering needs: the function's time is that short, not the test's.
 SHORT_OF_TIME = changes.ANSWER_RESERVE_SECONDS + 0.05
@@ -224,7 +224,7 @@ def test_a_merge_the_time_left_would_not_cover_is_a_conflict_that_says_so(api: A
     # ...and sent again to a function with its whole time, it merges
     (again,) = _push(api, user, change)
     assert (again["status"], again["merged_fields"]) == ("applied", ["content"])
-    assert again["note"]["content"] == "Intro " + LONG_BASE[6:-6] + "Outro "
+    assert again["note"]["content"] == "START0" + LONG_BASE[6:-6] + "END999"
 
 
 def test_a_patch_short_of_time_to_merge_is_a_412_that_says_why(api: Api, user: User) -> None:

@@ -33,7 +33,6 @@ DeviceId = Annotated[
         description="The app's own id for this installation (1 to 64 of A-Z a-z 0-9 _ -, made once): the server "
         "then judges a change sent again on an old base version, after a lost answer, against what this device "
         "last sent, so it never conflicts with itself nor doubles its own words (docs/sync-protocol.md).",
-        examples=["a3f9c2e1-pixel-8"],
     ),
 ]
 ConflictReason = Annotated[

@@ -80,9 +80,11 @@ TOMBSTONE = notes.NoteReply(
 CREATE_NOTE = notes.CreateNoteRequest(id=UUID(NOTE_ID), title="Groceries", content="milk, eggs")
 NOTES_PAGE = notes.NotesPageReply(notes=[NOTE], next_cursor=LIST_CURSOR)
 UPDATE_NOTE = notes.UpdateNoteRequest(content="milk, eggs, bread")
+DEVICE_ID = "a3f9c2e1-pixel-8"
 BATCH = notes.BatchRequest(
     create=[{"id": OTHER_NOTE_ID, "title": "Ideas", "content": "a garden"}],
     update=[{"id": NOTE_ID, "base_version": 3, "content": "milk, eggs, bread"}],
+    device_id=DEVICE_ID,
 )
 BATCHED = notes.BatchReply(
     results=[
@@ -96,7 +98,8 @@ PUSH = notes.PushRequest(
         {"op": "upsert", "id": OTHER_NOTE_ID, "base_version": None, "title": "Ideas", "content": "a garden"},
         {"op": "upsert", "id": NOTE_ID, "base_version": 3, "content": "milk, eggs, bread"},
         {"op": "delete", "id": "7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b", "base_version": 2},
-    ]
+    ],
+    device_id=DEVICE_ID,
 )
 PUSHED = notes.PushReply(
     results=[

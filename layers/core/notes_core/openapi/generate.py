@@ -95,7 +95,7 @@ _DEVICE_ID = Parameter(
     "name the `header`): an edit sent again on an old base after a lost answer is then judged against what this "
     "device last sent, so it never conflicts with itself nor doubles its own words (docs/sync-protocol.md).",
     {"type": "string", "pattern": DEVICE_ID_PATTERN},
-    "a3f9c2e1-pixel-8",
+    ex.DEVICE_ID,
 )
 # Cursors are base64url without padding (notes_core.cursors); an empty one is no cursor.
 _CURSOR_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 1024}
