@@ -323,9 +323,11 @@ def _alarm_email(stack: Stack) -> None:
 
 
 def _alarm(stack: Stack, logical_id: str) -> dict[str, Any]:
-    """The alarm the template declares as logical_id, as moto holds it (named after it locally)."""
+    """The alarm the template declares as logical_id, as moto holds it: <stack>-<logical id>, as
+    the template names the rollback alarms, or in lower case, as local.provision names the others."""
     alarms = stack.aws("cloudwatch").describe_alarms()["MetricAlarms"]
-    alarm: dict[str, Any] = _only([a for a in alarms if a["AlarmName"] == f"{STACK_NAME}-{logical_id.lower()}"])
+    name = f"{STACK_NAME}-{logical_id}".lower()
+    alarm: dict[str, Any] = _only([a for a in alarms if a["AlarmName"].lower() == name])
     return alarm
 
 
