@@ -11,6 +11,7 @@ import pytest
 from local import template as tpl
 from local.aws_calls import CallRecorder, Need, Recording, acting_as, permissions_needed
 from local.provision import Provisioned
+from notes_core import table
 from tests.support.iam import Grant, audit, grants
 
 REGION = "us-east-1"
@@ -104,6 +105,42 @@ def test_a_query_of_an_index_needs_the_index_arn_not_the_table_arn(template: dic
     # The notes list may query the indexes only; the account deletion the table only.
     assert _refused(template, "NotesListFunction", on_index + on_table) == on_table
     assert _refused(template, "DeleteAccountStateMachine", on_index + on_table) == on_index
+
+
+# The indexes each principal reads: the notes list and the trash (table.query_listed), the changes
+# feed (table.query_changes), the purge-trash machine's trash by user and by expiry
+# (statemachines/purge-trash.asl.json). trash-expiry holds every user's trashed notes: nothing that
+# answers one user may read it.
+INDEXES_READ = {
+    "NotesListFunction": {table.LIVE_INDEX, table.TRASH_INDEX},
+    "SyncPullFunction": {table.FEED_INDEX},
+    "PurgeTrashStateMachine": {table.TRASH_INDEX, "trash-expiry"},
+}
+
+
+def test_each_principal_may_read_exactly_the_indexes_it_reads(template: dict[str, Any]) -> None:
+    # Given every index of the table, and a Query and a Scan of each
+    properties = template["Resources"]["NotesTable"]["Properties"]
+    indexes = [i["IndexName"] for i in properties["LocalSecondaryIndexes"] + properties["GlobalSecondaryIndexes"]]
+    reads = {
+        index: [
+            need
+            for operation in ("Query", "Scan")
+            for need in permissions_needed("dynamodb", operation, {"TableName": TABLE, "IndexName": index}, REGION)
+        ]
+        for index in indexes
+    }
+
+    # When each function's and state machine's policies are asked which of them they allow
+    allowed = {
+        principal: {
+            index for index, needs in reads.items() if any(g.allows(n) for g in principal_grants for n in needs)
+        }
+        for principal, principal_grants in grants(template, _resolver(template)).items()
+    }
+
+    # Then each may read the indexes it reads, and no other principal any index
+    assert {principal: found for principal, found in allowed.items() if found} == INDEXES_READ
 
 
 def test_object_permissions_match_their_key_prefix_and_s3_maps_operations_to_actions(
