@@ -198,9 +198,8 @@ class _Provisioner:
     def key(self, logical_id: str, properties: dict[str, Any]) -> None:
         """A KMS key under its key policy; its Ref is the key's id, as CloudFormation's
         (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html#aws-resource-kms-key-return-values)."""
-        parameters = {
-            key: properties[key] for key in ("Description", "KeyUsage", "KeySpec", "MultiRegion") if key in properties
-        }
+        same_names = ("Description", "KeyUsage", "KeySpec", "MultiRegion")
+        parameters: dict[str, Any] = {key: properties[key] for key in same_names if key in properties}
         if "KeyPolicy" in properties:
             policy = properties["KeyPolicy"]
             parameters["Policy"] = policy if isinstance(policy, str) else json.dumps(policy)

@@ -55,7 +55,10 @@ _CIRCLES = {
     "a DependsOn list": {"A": _queue(DependsOn=["C", "B"]), "B": _queue({"Arn": {"Fn::GetAtt": ["A", "Arn"]}})},
     "a DependsOn name": {"A": _queue(DependsOn="B"), "B": _queue({"Arn": {"Fn::GetAtt": "A.Arn"}})},
     "an attribute in a Sub": {"A": _queue({"Name": {"Fn::Sub": "${B.QueueName}-x"}}), "B": _queue(DependsOn="A")},
-    "a Sub list's text": {"A": _queue({"Name": {"Fn::Sub": ["${B}-${Suffix}", {"Suffix": "x"}]}}), "B": _queue(DependsOn="A")},
+    "a Sub list's text": {
+        "A": _queue({"Name": {"Fn::Sub": ["${B}-${Suffix}", {"Suffix": "x"}]}}),
+        "B": _queue(DependsOn="A"),
+    },
     "a Sub list's variables": {
         "A": _queue({"Name": {"Fn::Sub": ["${Name}", {"Name": {"Fn::GetAtt": ["B", "QueueName"]}}]}}),
         "B": _queue({"Name": {"Ref": "A"}}),
