@@ -1,14 +1,16 @@
 """Per-client limits of the public auth routes: per source IP address and per email address.
 
 API Gateway's route throttle is one token bucket per route shared by every caller, and an HTTP API
-has no per-client throttling and no WAF, so a single client could take the whole of it, and make
-Cognito's per-account request rates and its daily email quota everyone's problem. Each public auth
-route therefore counts its requests, before Cognito is called, in fixed windows: per source IP
+has no per-client throttling and no WAF: whatever one client sends within the throttle would reach
+Cognito, try passwords and codes at that rate, and spend Cognito's per-account request rates and
+daily email quota for everyone. Each public auth route therefore counts its requests, before
+Cognito is called, in fixed windows: per source IP
 address (a limit per route for the attempts at a password, code or token; one for the three routes
 that send an email), then per email address. A request over a limit is refused with
-RequestLimitReached (429, Retry-After: the seconds to the window's end) and is not counted; one
-refused by the source's limit does not count against the email's. Windows are aligned to the epoch,
-so a client may fit up to twice a limit across a window's boundary, never more.
+RequestLimitReached (429, Retry-After: the seconds to the window's end; the RequestsOverLimit
+metric) and is not counted; one refused by the source's limit does not count against the email's.
+Windows are aligned to the epoch, so a client may fit up to twice a limit across a window's
+boundary, never more.
 
 The numbers (README, "Limits of the public auth routes"): a person never meets them, a script in
 seconds. The per-source ones are template parameters: an address shared by many people (a
@@ -145,6 +147,7 @@ def _count(limit: Limit, key: str, now: float) -> None:
         metrics.add_metric(name="RequestLimitsUnchecked", unit=MetricUnit.Count, value=1)
         return
     if not counted:
+        metrics.add_metric(name="RequestsOverLimit", unit=MetricUnit.Count, value=1)
         retry_after = max(1, math.ceil(end - now))
         raise errors.RequestLimitReached(
             f"At most {limit.requests} {limit.counts} {_per(limit.window_seconds)}; try again in {retry_after} s.",
