@@ -43,6 +43,7 @@ from bench.results_file import parse_runs, publish
 from local import template as tpl
 from local.front import claim_text
 from local.stack import LocalStack
+from tests.support.events import new_source_ip
 
 ROOT = tpl.ROOT
 LAYER_PATH = ROOT / "layers" / "core"
@@ -236,24 +237,27 @@ class Events:
     names is created for that user first (and edited to the version its If-Match names), and an
     image reserved on it when the fixture names one, so that the routes of a note or an image
     find it and succeed. Bodies of the auth routes are rebuilt per run where the fixture's would
-    conflict: a new email to sign up, a new unconfirmed user to confirm or resend a code to, a
-    user of its own for password resets.
+    conflict or meet a per-email limit: a new email to sign up, a new unconfirmed user to confirm
+    or resend a code to, a new confirmed user to sign in, ask a reset code for or reset; each
+    sent from an address of its own (the per-source limits).
     """
 
     def __init__(self, pool: UserPool, stack: LocalStack) -> None:
         self._pool = pool
         self._stack = stack
-        self._main = pool.new_user(confirmed=True)
-        self._main_tokens = pool.sign_in(self._main)
-        self._reset_user = pool.new_user(confirmed=True)
+        self._main_tokens = pool.sign_in(pool.new_user(confirmed=True))
         self._bodies: dict[str, Callable[[], dict[str, Any]]] = {
             "auth_sign_up": lambda: {"email": new_email(), "password": PASSWORD, "full_name": "Bench User"},
             "auth_confirm": lambda: {"email": pool.new_user(confirmed=False), "code": CODE},
             "auth_resend_code": lambda: {"email": pool.new_user(confirmed=False)},
-            "auth_sign_in": lambda: {"email": self._main, "password": PASSWORD},
+            "auth_sign_in": lambda: {"email": pool.new_user(confirmed=True), "password": PASSWORD},
             "auth_refresh": lambda: {"refresh_token": self._main_tokens.refresh},
-            "auth_forgot_password": lambda: {"email": self._main},
-            "auth_reset_password": lambda: {"email": self._reset_user, "code": CODE, "new_password": NEW_PASSWORD},
+            "auth_forgot_password": lambda: {"email": pool.new_user(confirmed=True)},
+            "auth_reset_password": lambda: {
+                "email": pool.new_user(confirmed=True),
+                "code": CODE,
+                "new_password": NEW_PASSWORD,
+            },
         }
 
     def event(self, target: Target) -> dict[str, Any]:
@@ -264,6 +268,7 @@ class Events:
         body = self._bodies.get(target.code_dir.name)
         if body is not None:
             event["body"] = json.dumps(body())
+            event["requestContext"]["http"]["sourceIp"] = new_source_ip()
         jwt = event.get("requestContext", {}).get("authorizer", {}).get("jwt")
         if jwt is not None and "claims" in jwt:
             # A user of its own for every run: some routes change the password or the email,

@@ -334,7 +334,15 @@ def test_the_dashboard_shows_every_alarm_and_every_part_of_the_stack() -> None:
     # Every business metric the functions emit, as Powertools publishes them
     service = GLOBAL_VARIABLES["POWERTOOLS_SERVICE_NAME"]
     emitted = _emitted_business_metrics()
-    assert emitted == {"ChangesWritten", "Conflicts", "ImagesAccepted", "ImagesRejected", "ObjectsDeleted"}
+    assert emitted == {
+        "ChangesWritten",
+        "Conflicts",
+        "ImagesAccepted",
+        "ImagesRejected",
+        "ObjectsDeleted",
+        "RequestsOverLimit",
+        "RequestLimitsUnchecked",
+    }
     assert all(drawn(namespace, name, "service", service) for name in emitted)
 
 

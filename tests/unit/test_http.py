@@ -32,9 +32,17 @@ def _all_domain_errors(cls: type[errors.DomainError] = errors.DomainError) -> se
     return found
 
 
+def _instance(error: type[errors.DomainError]) -> errors.DomainError:
+    if error is errors.TokenRefused:
+        return error()
+    if error is errors.RequestLimitReached:
+        return errors.RequestLimitReached("detail", 7, {"name": "n", "requests": 1, "window_seconds": 60})
+    return error("detail")
+
+
 @pytest.mark.parametrize("error", sorted(_all_domain_errors(), key=attrgetter("__name__")))
 def test_every_domain_error_has_a_problem_status(error: type[errors.DomainError]) -> None:
-    response = problem_for(error() if error is errors.TokenRefused else error("detail"))
+    response = problem_for(_instance(error))
 
     document = json.loads(response["body"])
     assert response["headers"]["content-type"] == "application/problem+json"
@@ -63,7 +71,41 @@ def test_statuses_are_the_contracts() -> None:
         "UnsupportedMediaType": 415,
         "InvalidInput": 422,
         "RateLimited": 429,
+        "RequestLimitReached": 429,
     }
+
+
+def test_a_request_limit_answer_carries_retry_after_as_a_header_and_says_which_limit() -> None:
+    # Given a limit used up for 42 more seconds
+    limit = {"name": "sign-in-per-source-ip", "requests": 30, "window_seconds": 60}
+    refused = errors.RequestLimitReached("At most 30 sign-in requests from one IP address a minute.", 42, limit)
+
+    # When it is answered
+    response = problem_for(refused)
+
+    # Then the answer is a 429 whose Retry-After header and body agree, and the body names the limit
+    document = json.loads(response["body"])
+    assert response["statusCode"] == 429
+    assert response["headers"] == {"content-type": "application/problem+json", "retry-after": "42"}
+    assert document["type"] == "https://notes-sync.dev/problems/request-limit"
+    assert (document["limit"], document["retry_after"]) == (limit, 42)
+
+
+def test_other_429s_carry_no_retry_after() -> None:
+    response = problem_for(errors.RateLimited("Too many failed attempts."))
+
+    assert response["statusCode"] == 429
+    assert "retry-after" not in response["headers"]
+
+
+def test_the_source_ip_is_the_one_api_gateway_gives_not_a_header() -> None:
+    # Given an event from 198.51.100.7 whose headers claim another address
+    event = fixture("auth_sign_in")
+    event["requestContext"]["http"]["sourceIp"] = "198.51.100.7"
+    event["headers"]["x-forwarded-for"] = "203.0.113.99"
+
+    # Then the request's source is API Gateway's
+    assert HttpRequest(event).source_ip == "198.51.100.7"
 
 
 def test_json_body_reads_a_valid_body_and_normalises_the_email() -> None:

@@ -3,6 +3,7 @@ policies grant it (tests/support/iam.py). No AWS: ARNs are those the local stack
 
 import copy
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -95,6 +96,39 @@ def test_a_transaction_needs_the_action_of_each_of_its_items_on_its_table(templa
     ]
     # and a write function, allowed to put and update notes, may not delete them nor touch another table
     assert _refused(template, "NotesCreateFunction", needs) == needs[2:]
+
+
+def test_the_auth_functions_may_update_the_request_counters_and_no_other_item(
+    template: dict[str, Any], tmp_path: Path
+) -> None:
+    # Given an update of a request counter, one of a user's item, and one whose key is not known
+    def update(partition: str) -> list[Need]:
+        key = {"user_id": {"S": partition}, "id": {"S": "1899937200"}}
+        params = {"TableName": TABLE, "Key": key, "UpdateExpression": "ADD requests :one"}
+        return permissions_needed("dynamodb", "UpdateItem", params, REGION, {TABLE: "user_id"})
+
+    counter = update("#limit#sign-in-per-source-ip#198.51.100.7")
+    user_item = update("2f1c4a8e-7d3b-4c55-9f0e-6a1b2c3d4e5f")
+    unknown = [Need("dynamodb:UpdateItem", TABLE_ARN)]
+    assert counter == [Need("dynamodb:UpdateItem", TABLE_ARN, ("#limit#sign-in-per-source-ip#198.51.100.7",))]
+
+    # Then the sign-up function's LeadingKeys condition allows the counter only
+    assert _refused(template, "AuthSignUpFunction", counter + user_item + unknown) == user_item + unknown
+    # ... and a recording keeps the keys it was checked against
+    recording = _recording(template, "AuthSignUpFunction", counter + user_item)
+    recording.save(tmp_path / "calls.json")
+    assert Recording.load(tmp_path / "calls.json").needs == recording.needs
+
+
+def test_a_condition_the_audit_cannot_read_is_refused_rather_than_ignored(template: dict[str, Any]) -> None:
+    # Given a statement conditioned on something other than LeadingKeys
+    changed = copy.deepcopy(template)
+    statement = changed["Resources"]["AuthSignUpFunction"]["Properties"]["Policies"][0]["Statement"][0]
+    statement["Condition"] = {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}
+
+    # Then reading the template's grants fails: the audit would otherwise allow what IAM may not
+    with pytest.raises(ValueError, match="AuthSignUpFunction"):
+        grants(changed, _resolver(changed))
 
 
 def test_a_query_of_an_index_needs_the_index_arn_not_the_table_arn(template: dict[str, Any]) -> None:

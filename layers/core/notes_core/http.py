@@ -166,6 +166,16 @@ PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
         "minutes), and codes and emails have their own limits.",
         "Wait, then retry with exponential backoff; tell the user why.",
     ),
+    errors.RequestLimitReached: ProblemKind(
+        429,
+        "request-limit",
+        "Too many requests from this address or for this email",
+        "A public auth route's per-client limit is used up for now: too many requests from one source IP address, "
+        'or for one email address, in the limit\'s window (README, "Limits of the public auth routes"). `limit` '
+        "names it (`name`, `requests`, `window_seconds`); nothing was done.",
+        "Wait the Retry-After header's seconds (also `retry_after`) before trying again, and tell the user when; "
+        "sooner, the answer is the same.",
+    ),
 }
 INTERNAL_ERROR = ProblemKind(
     500,
@@ -189,6 +199,8 @@ class HttpRequest:
         self.path_parameters: dict[str, str] = dict(event.get("pathParameters") or {})
         authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
         self.claims: dict[str, str] = dict((authorizer.get("jwt") or {}).get("claims") or {})
+        # The TCP peer of the request as API Gateway saw it (a client cannot set it with a header).
+        self.source_ip: str = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp") or ""
         # Bytes, not text: a body that is not UTF-8 is malformed JSON (400), not a decoding crash.
         raw = event.get("body") or ""
         self.body: bytes = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
@@ -407,7 +419,11 @@ def problem_document(exc: errors.DomainError) -> dict[str, Any]:
 
 def problem_for(exc: errors.DomainError) -> Response:
     """The problem response for a domain error: the single status mapping of the API."""
-    return problem(_kind(exc), exc.detail, exc.extensions)
+    response = problem(_kind(exc), exc.detail, exc.extensions)
+    if isinstance(exc, errors.RequestLimitReached):
+        # Delay-seconds, RFC 9110 section 10.2.3.
+        response["headers"]["retry-after"] = str(exc.retry_after)
+    return response
 
 
 def problem_responses(handler: Handler) -> Handler:

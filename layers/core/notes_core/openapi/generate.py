@@ -159,7 +159,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.SIGN_UP,
         ex.SIGNED_UP,
         public=True,
-        problems=(errors.AlreadyExists, errors.RateLimited),
+        problems=(errors.AlreadyExists, errors.RateLimited, errors.RequestLimitReached),
         description="A retry after a lost answer gets 409 already-exists: go on with POST /v1/auth/confirm.",
     ),
     Operation(
@@ -172,7 +172,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth_models.ConfirmSignUpRequest,
         request_example=ex.CONFIRM,
         public=True,
-        problems=(errors.InvalidCode, errors.RateLimited),
+        problems=(errors.InvalidCode, errors.RateLimited, errors.RequestLimitReached),
         description="Unknown and already confirmed emails get 400 invalid-code too: the answer does not tell "
         "whether an email is registered.",
     ),
@@ -186,7 +186,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth_models.EmailRequest,
         request_example=ex.EMAIL_ONLY,
         public=True,
-        problems=(errors.RateLimited,),
+        problems=(errors.RateLimited, errors.RequestLimitReached),
         description="The same answer for any email, registered or not.",
     ),
     Operation(
@@ -201,7 +201,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.SIGN_IN,
         ex.SIGNED_IN,
         public=True,
-        problems=(errors.NotAuthenticated, errors.UserNotConfirmed, errors.RateLimited),
+        problems=(errors.NotAuthenticated, errors.UserNotConfirmed, errors.RateLimited, errors.RequestLimitReached),
         description="A wrong password and an unknown email get the same 401. Five failures in a row lock the email "
         "out (429), for 1 s doubling to 15 minutes.",
     ),
@@ -217,7 +217,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.REFRESH,
         ex.REFRESHED,
         public=True,
-        problems=(errors.NotAuthenticated, errors.RateLimited),
+        problems=(errors.NotAuthenticated, errors.RateLimited, errors.RequestLimitReached),
     ),
     Operation(
         "POST",
@@ -229,7 +229,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth_models.EmailRequest,
         request_example=ex.EMAIL_ONLY,
         public=True,
-        problems=(errors.RateLimited,),
+        problems=(errors.RateLimited, errors.RequestLimitReached),
         description="The same answer for any email, registered or not.",
     ),
     Operation(
@@ -242,7 +242,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth_models.ResetPasswordRequest,
         request_example=ex.RESET_PASSWORD,
         public=True,
-        problems=(errors.InvalidCode, errors.RateLimited),
+        problems=(errors.InvalidCode, errors.RateLimited, errors.RequestLimitReached),
     ),
     Operation(
         "POST",
@@ -654,6 +654,21 @@ def _problem_schema() -> dict[str, Any]:
                 "items": {"enum": list(NOTE_FIELDS)},
                 "description": "412 only: the fields changed since the base version.",
             },
+            "limit": {
+                "type": "object",
+                "description": "429 request-limit only: the limit used up.",
+                "properties": {
+                    "name": {"type": "string", "description": "Which limit, e.g. sign-in-per-source-ip."},
+                    "requests": {"type": "integer", "description": "The requests it allows per window."},
+                    "window_seconds": {"type": "integer", "description": "Its window."},
+                },
+                "required": ["name", "requests", "window_seconds"],
+            },
+            "retry_after": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "429 request-limit only: the Retry-After header's seconds.",
+            },
         },
         "required": ["type", "title", "status", "detail"],
     }
@@ -666,6 +681,13 @@ _GATEWAY_ERROR_SCHEMA = {
     + catalogue.gateway_table(),
     "properties": {"message": {"type": "string", "enum": [answer.message for answer in catalogue.GATEWAY_ANSWERS]}},
     "required": ["message"],
+}
+_RETRY_AFTER = {
+    "description": "Sent with the request-limit problem: the seconds until the limit's window ends; retry no "
+    "sooner. (The gateway's 429 and the too-many-requests problem come without it: back off.)",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1},
+    "example": 42,
 }
 _WWW_AUTHENTICATE = {
     "description": "Sent with the gateway's 401: why the JWT authorizer refused the token.",
@@ -680,9 +702,11 @@ _DESCRIPTION = (
     "www-authenticate header), 429 when a route is throttled, 404 for a path no route matches, 413 for a body "
     "over 10 MB, 431 for headers over 10,240 bytes, 500 when the function cannot be invoked. Tell the two apart "
     "by the content type. Every answer carries an apigw-requestid header; quote it when reporting a problem.\n\n"
-    "Retry a network failure, a 409 write-contention, a 429 or a 500 with exponential backoff and jitter: every "
-    "write is safe to replay (each operation says what a replay is answered). Refresh the tokens once on a 401. "
-    "Each route takes 100 requests a second in bursts of 200 by default."
+    "Retry a network failure, a 409 write-contention, a 429 or a 500 with exponential backoff and jitter (a 429 "
+    "with Retry-After no sooner than its seconds): every write is safe to replay (each operation says what a replay "
+    "is answered). Refresh the tokens once on a 401. Each route takes 100 requests a second in bursts of 200 by "
+    "default; the public auth routes also limit each source IP address and each email address (429 "
+    "request-limit)."
 )
 
 
@@ -766,6 +790,8 @@ def _responses(operation: Operation, reply_ref: dict[str, Any]) -> dict[str, Any
         )
     if not operation.public:
         responses["401"]["headers"] = {"www-authenticate": _WWW_AUTHENTICATE}
+    if errors.RequestLimitReached in operation.problems:
+        responses["429"]["headers"] = {"Retry-After": _RETRY_AFTER}
     return responses
 
 
