@@ -189,17 +189,31 @@ def test_a_body_nested_64_levels_is_read_and_its_member_named() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ['{"email": "a@b.co", "email": "c@d.co", "password": "pw"}', '{"email": "a@b.co", "password": "pw", "password": "x"}'],
+    [
+        '{"email": "a@b.co", "email": "c@d.co", "password": "pw"}',
+        '{"email": "a@b.co", "password": "pw", "password": "x"}',
+    ],
 )
 def test_a_body_repeating_a_member_name_is_malformed(body: str) -> None:
     with pytest.raises(errors.MalformedRequest, match="two members of the same name"):
         json_body(_event(body), SignInRequest)
 
 
-def test_an_integer_longer_than_python_reads_is_422() -> None:
+def test_an_integer_longer_than_python_reads_is_422_naming_the_member() -> None:
     # Python reads integers of at most 4300 digits (sys.get_int_max_str_digits): msgspec says so
-    with pytest.raises(errors.InvalidInput, match="not valid"):
+    with pytest.raises(errors.InvalidInput) as refused:
         json_body(_event('{"email": ' + "9" * 5000 + ', "password": "pw"}'), SignInRequest)
+
+    assert refused.value.extensions["errors"][0]["pointer"] == "/email"
+
+
+def test_a_wrong_type_before_malformed_json_is_still_malformed() -> None:
+    # Given a body whose first member has the wrong type and whose end is not JSON
+    body = '{"email": 1, "password": "pw", ' + "[" * 50
+
+    # When it is read, then it is malformed (400), not a 422 about the email
+    with pytest.raises(errors.MalformedRequest, match="not valid JSON"):
+        json_body(_event(body), SignInRequest)
 
 
 def test_an_unknown_member_with_a_long_name_is_not_echoed() -> None:

@@ -218,36 +218,57 @@ def _whole_number(literal: str) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder[Body](model: type[Body]) -> msgspec.json.Decoder[Body]:
+    # float_hook reaches the members typed Any (batch and push items, checked one by one later).
+    if model not in _DECODERS:
+        _DECODERS[model] = msgspec.json.Decoder(model, float_hook=_whole_number)
+    decoder: msgspec.json.Decoder[Body] = _DECODERS[model]
+    return decoder
+
+
 _UNTYPED = msgspec.json.Decoder(float_hook=_whole_number)
-
-
-def _json_value(event: HttpRequest) -> Any:
-    """The body's JSON value, decoded without the model's types: a text nested too deep is refused
-    before any decoder recurses into it, and one that repeats a member name after it is read."""
-    body = _raw_json(event)
-    outline = json_text.Outline(body)
-    if outline.too_deep():
-        raise errors.MalformedRequest(f"The body nests arrays and objects more than {json_text.MAX_DEPTH} levels deep.")
-    try:
-        value = _UNTYPED.decode(body)
-    except msgspec.ValidationError as invalid:  # a number out of range: the member is named
-        raise validation_error(invalid) from None
-    except msgspec.DecodeError:
-        raise errors.MalformedRequest("The body is not valid JSON.") from None
-    if outline.repeats_a_name(value):
-        raise errors.MalformedRequest("An object in the body has two members of the same name.")
-    return value
+_SYNTAX = msgspec.json.Decoder(msgspec.Raw)  # reads a text through, building nothing
 
 
 def json_body[Body](event: HttpRequest, model: type[Body]) -> Body:
     """Parse and validate the JSON body; unknown or server-owned fields are refused by the model.
 
-    Read without types first, so that malformed JSON anywhere is a 400 whatever comes before it;
-    a typed integer written as 2.0 is then 2 (msgspec.convert is as strict as the typed decoder
-    otherwise: true and "2" are still not integers)."""
-    value = _json_value(event)
+    A text nested too deep is refused before any decoder recurses into it (notes_core.json_text),
+    one that repeats a member name once it is otherwise accepted."""
+    body = _raw_json(event)
+    outline = json_text.Outline(body)
+    if outline.too_deep():
+        raise errors.MalformedRequest(f"The body nests arrays and objects more than {json_text.MAX_DEPTH} levels deep.")
+    parsed, value = _read(body, model)
+    if outline.repeats_a_name(value):
+        raise errors.MalformedRequest("An object in the body has two members of the same name.")
+    return parsed
+
+
+def _read[Body](body: bytes, model: type[Body]) -> tuple[Body, Any]:
+    """The body read as `model`, and as plain JSON values (for the names check)."""
     try:
-        return msgspec.convert(value, type=model)
+        return _decoder(model).decode(body), _UNTYPED.decode(body)
+    except msgspec.ValidationError as invalid:
+        # msgspec stops at the first value of the wrong type, maybe before malformed JSON further
+        # on, which is a 400 whatever its types: the text is read through to tell (without building
+        # what it holds, which would cost a second for 5 MiB of nested arrays).
+        try:
+            _SYNTAX.decode(body)
+        except msgspec.DecodeError:
+            raise errors.MalformedRequest("The body is not valid JSON.") from None
+        if "got `float`" not in str(invalid):
+            raise validation_error(invalid) from None
+    except msgspec.DecodeError:
+        raise errors.MalformedRequest("The body is not valid JSON.") from None
+    # A typed integer written as 2.0 is refused by the typed read, so the value read without types
+    # is checked again (msgspec.convert is as strict otherwise: true and "2" are still not integers).
+    try:
+        value = _UNTYPED.decode(body)
+        return msgspec.convert(value, type=model), value
     except msgspec.ValidationError as invalid:
         raise validation_error(invalid) from None
 

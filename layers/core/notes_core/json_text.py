@@ -15,9 +15,10 @@ from typing import Any
 
 MAX_DEPTH = 64  # levels of arrays and objects inside each other: this API's bodies use four
 
-# Everything but brackets and colons, deleted from the text outside strings ({ and } are counted as
-# [ and ]: the depth check does not care which kind opens a level, the decoder checks they match).
-_NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b"[]{}:")
+# Everything but quotes, brackets and colons is dropped from a text to outline it ({ and } are
+# counted as [ and ]: the depth check does not care which kind opens a level, the decoder checks
+# they match).
+_NOT_QUOTE_OR_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'"[]{}:')
 _OBJECTS_AS_ARRAYS = bytes.maketrans(b"{}", b"[]")
 
 
@@ -43,13 +44,16 @@ class Outline:
 
     Inside a string a backslash escapes the next character, so escaped backslashes and escaped
     quotes are dropped first, pairs from the left (as a decoder reads them); every quote left
-    then starts or ends a string. For a text that is not JSON the outline may be wrong after the
-    first error, where the decoder stops too."""
+    then starts or ends a string. Everything but quotes and marks is dropped next, then every two
+    quotes in a row: an empty string, or the end of one and the start of the next with no mark
+    between them; either way the quotes left still alternate, around the same marks. What is
+    between them is inside strings. For a text that is not JSON the outline may be wrong after
+    the first error, where the decoder stops too."""
 
     def __init__(self, text: bytes) -> None:
         unescaped = text.replace(b"\\\\", b"").replace(b'\\"', b"")
-        outside_strings = b"".join(unescaped.split(b'"')[::2])
-        self.marks = outside_strings.translate(_OBJECTS_AS_ARRAYS, _NOT_STRUCTURE)
+        quotes_and_marks = unescaped.translate(_OBJECTS_AS_ARRAYS, _NOT_QUOTE_OR_STRUCTURE).replace(b'""', b"")
+        self.marks = b"".join(quotes_and_marks.split(b'"')[::2])
 
     def too_deep(self) -> bool:
         """Whether arrays and objects nest more than MAX_DEPTH levels deep (before a closing
