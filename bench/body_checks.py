@@ -48,13 +48,18 @@ def _within_limit(body_of: Callable[[int], Any]) -> bytes:
 def bodies() -> dict[str, tuple[bytes, str]]:
     """Name -> (body, the model it is read as)."""
     words = 'milk [eggs] "bread" {call Anna} \\ draft, '
+    prose = "Meeting at 10:30 with Anna.\nBuy milk, eggs and bread.\n"
     change = {"op": "upsert", "id": "2b3c4d5e-6f7a-4b2c-9d3e-4f5a6b7c8d9e", "base_version": 3, "title": "Trip"}
     return {
         "push of 100 changes (text with brackets, quotes)": (
             _within_limit(lambda size: {"changes": [{**change, "content": (words * size)[: size // 100]}] * 100}),
             "PushRequest",
         ),
-        "one note of 5 MiB": (
+        "one note of 5 MiB, prose (no brackets)": (
+            _within_limit(lambda size: {"title": "t", "content": (prose * size)[:size]}),
+            "CreateNoteRequest",
+        ),
+        "one note of 5 MiB, brackets in its text": (
             _within_limit(lambda size: {"title": "t", "content": (words * size)[:size]}),
             "CreateNoteRequest",
         ),

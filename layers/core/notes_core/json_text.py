@@ -10,7 +10,7 @@ another request. Request bodies (notes_core.http) and cursors (notes_core.cursor
 """
 
 import re
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 MAX_DEPTH = 64  # levels of arrays and objects inside each other: this API's bodies use four
@@ -40,7 +40,8 @@ def _deeper_than_max() -> re.Pattern[bytes]:
 
 class Outline:
     """The brackets and colons of a JSON text, outside its strings, found in linear time with no
-    recursion: bytes.replace and bytes.split run in C, and no Python code runs per byte.
+    recursion: bytes.replace and bytes.split run in C, and no Python code runs per byte (and only
+    when counting the text's brackets or colons, strings included, cannot answer).
 
     Inside a string a backslash escapes the next character, so escaped backslashes and escaped
     quotes are dropped first, pairs from the left (as a decoder reads them); every quote left
@@ -51,21 +52,32 @@ class Outline:
     the first error, where the decoder stops too."""
 
     def __init__(self, text: bytes) -> None:
-        unescaped = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+        self.text = text
+
+    @cached_property
+    def marks(self) -> bytes:
+        """The brackets ({ as [, } as ]) and colons outside strings, in order."""
+        unescaped = self.text.replace(b"\\\\", b"").replace(b'\\"', b"")
         quotes_and_marks = unescaped.translate(_OBJECTS_AS_ARRAYS, _NOT_QUOTE_OR_STRUCTURE).replace(b'""', b"")
-        self.marks = b"".join(quotes_and_marks.split(b'"')[::2])
+        return b"".join(quotes_and_marks.split(b'"')[::2])
 
     def too_deep(self) -> bool:
         """Whether arrays and objects nest more than MAX_DEPTH levels deep (before a closing
         bracket that closes nothing, where the text stops being JSON)."""
+        if self.text.count(b"[") + self.text.count(b"{") <= MAX_DEPTH:  # strings included: no outline needed
+            return False
         brackets = self.marks.replace(b":", b"")
         return brackets.count(b"[") > MAX_DEPTH and _deeper_than_max().match(brackets) is not None
 
     def repeats_a_name(self, value: Any) -> bool:
         """Whether an object of the text repeats a member name, given the value it was decoded to:
-        every colon outside strings ends a member's name, and a decoder keeps one member per name."""
-        written = self.marks.count(b":")
-        return written > 0 and _members(value) != written
+        every colon outside strings ends a member's name, and a decoder keeps one member per name
+        (when the text has no colon inside a string, no outline is needed to count them)."""
+        colons = self.text.count(b":")
+        if not colons:
+            return False
+        members = _members(value)
+        return members != colons and members != self.marks.count(b":")
 
 
 def _members(value: Any) -> int:
