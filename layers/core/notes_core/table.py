@@ -339,7 +339,7 @@ def query_listed(user_id: str, trashed: bool, before: tuple[int, str] | None, li
     after the (position, id) `before`.
 
     One Query on the sparse live or trash index: nothing else is ever read. Asks for one note more
-    than `limit` to know whether another page exists.
+    than `limit` to know whether another page exists (or DynamoDB says so).
     """
     index, position = (TRASH_INDEX, "trashed_seq") if trashed else (LIVE_INDEX, "live_seq")
     request: dict[str, Any] = {
@@ -354,8 +354,12 @@ def query_listed(user_id: str, trashed: bool, before: tuple[int, str] | None, li
     if before is not None:
         seq, note_id = before
         request["ExclusiveStartKey"] = {**_key(user_id, note_id), position: {"N": str(seq)}}
-    items = _dynamodb().query(**request)["Items"]
-    return [note_of(item) for item in items[:limit]], len(items) > limit
+    reply = _dynamodb().query(**request)
+    items = reply["Items"]
+    # A Query returns at most 1 MB of items whatever its Limit, then a LastEvaluatedKey: more follow
+    # (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html).
+    more = len(items) > limit or "LastEvaluatedKey" in reply
+    return [note_of(item) for item in items[:limit]], more
 
 
 @dataclass(frozen=True)

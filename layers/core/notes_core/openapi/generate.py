@@ -17,6 +17,7 @@ import msgspec
 
 from notes_core import errors
 from notes_core.http import INTERNAL_ERROR, MAX_BODY_BYTES, PROBLEMS, ProblemKind
+from notes_core.json_text import MAX_DEPTH
 from notes_core.models import Reply
 from notes_core.models import account as account_models
 from notes_core.models import auth as auth_models
@@ -835,7 +836,9 @@ def build_document() -> dict[str, Any]:
             assert operation.request_example is not None, operation.operation_id
             entry["requestBody"] = {
                 "required": True,
-                "description": f"As application/json (else 415), at most {MAX_BODY_BYTES} bytes (5 MiB; else 413).",
+                "description": f"Sent with content-type: application/json (else 415), at most {MAX_BODY_BYTES} bytes "
+                f"(5 MiB; else 413), nested at most {MAX_DEPTH} levels deep, no member name repeated in an object "
+                "(else 400).",
                 "content": {
                     "application/json": {
                         "schema": ref_of[operation.request],
