@@ -16,7 +16,7 @@ from notes_core import cdn, media, media_events, queues, storage
 from notes_core.media import RESERVATION_EXPIRY
 from tests.support.api import Api, Reply, User
 from tests.support.calls import counting
-from tests.support.media import IMAGES, PNG, Workers, post_upload
+from tests.support.media import GIF89A_THEN_SCRIPT, IMAGES, PNG, PNG_HEADER_THEN_HTML, Workers, post_upload
 
 MIB = 1024 * 1024
 
@@ -229,12 +229,6 @@ def test_a_ready_image_has_the_size_of_what_was_uploaded(
     # Then the image is ready with the size of the object, everywhere it is shown
     assert _media(api, user, note["id"], reply.body["media_id"])["size"] == len(PNG)
     assert api.call("notes_get", user, note_id=note["id"]).body["media"][0]["size"] == len(PNG)
-
-
-# The two files, as a client would post them: a PNG's signature and IHDR followed by HTML,
-# and GIF89a followed by a script.
-PNG_HEADER_THEN_HTML = PNG[:33] + b"<html><body><script>alert(document.cookie)</script></body></html>"
-GIF89A_THEN_SCRIPT = b"GIF89a<script>alert(document.cookie)</script>"
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,10 @@ def image(content_type: str, size: tuple[int, int] = (8, 8), **options: Any) -> 
 # A tiny valid image of each type (HEIC: 8x8, ~500 bytes).
 IMAGES = {content_type: image(content_type) for content_type in PILLOW_FORMATS}
 PNG = IMAGES["image/png"]
+# Issue 17's two files, which the worker once marked ready: a PNG's signature and IHDR followed by
+# HTML, and GIF89a followed by a script.
+PNG_HEADER_THEN_HTML = PNG[:33] + b"<html><body><script>alert(document.cookie)</script></body></html>"
+GIF89A_THEN_SCRIPT = b"GIF89a<script>alert(document.cookie)</script>"
 
 
 def post_upload(upload: dict[str, Any], data: bytes, content_type: str | None = None) -> int:

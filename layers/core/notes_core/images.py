@@ -9,7 +9,7 @@ What is parsed, per type (the README's "Images" says the same):
   image descriptor;
 - WebP: the RIFF container and every chunk in it against the file's length, and each frame's
   header (libwebp's demuxer);
-- HEIC: the ISO BMFF boxes (libheif): a HEVC brand, the primary image and its properties.
+- HEIC: the ISO BMFF boxes (libheif): a HEIF brand, the primary image and its properties.
 Pixels are not decoded: the cost of a check grows with the file (at most 10 MiB), never with what
 its header claims, so a decompression bomb or a progressive JPEG of many scans costs what its bytes
 cost (bench/image_check.py). Images over MAX_PIXELS are refused all the same: every client that
