@@ -80,6 +80,7 @@ bench: $(VENV)/.installed  ## the benchmarks: figures to bench/results/
 	$(PY) -m bench.sync_cost
 	$(PY) -m bench.deletion
 	$(PY) -m bench.body_checks
+	$(PY) -m bench.image_check
 
 openapi: $(VENV)/.installed  ## regenerate the OpenAPI document and docs/errors.md
 	cd layers/core && ../../$(PY) -m notes_core.openapi.generate --errors ../../docs/errors.md

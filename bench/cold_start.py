@@ -4,9 +4,11 @@ What is measured: for each function, the time from just before its handler modul
 just after its first invocation returns, in a fresh Python process (interpreter start-up is not
 counted). The event is the function's fixture in events/, made to do real work against the local
 stack: a real user, real tokens and claims on authorized routes, a fresh email where the fixture
-would otherwise conflict. The baseline is a bare handler that imports boto3, builds one DynamoDB
-client at module scope and makes one DescribeTable call on its first invocation, measured the
-same way; each function's figure is its median over N runs divided by the baseline's median.
+would otherwise conflict, and for the media-events worker a real upload (a tiny PNG in a slot
+reserved on a note), so its run checks an image and imports the image library as it then does.
+The baseline is a bare handler that imports boto3, builds one DynamoDB client at module scope and
+makes one DescribeTable call on its first invocation, measured the same way; each function's
+figure is its median over N runs divided by the baseline's median.
 
 How: this process starts the local stack (moto on 127.0.0.1, every resource provisioned from the
 template, the functions' environment in os.environ). Each run is a child process of the same
@@ -25,6 +27,7 @@ printed, and written to bench/results/cold_start.txt; nothing is asserted.
 """
 
 import base64
+import io
 import json
 import os
 import statistics
@@ -38,6 +41,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from bench.results_file import parse_runs, publish
 from local import template as tpl
@@ -60,6 +65,14 @@ TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sam
 LOCAL_ONLY_VARIABLES = ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED")
 CHILD_TIMEOUT_SECONDS = 120
 
+
+def _tiny_png() -> bytes:
+    written = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(written, format="PNG")
+    return written.getvalue()
+
+
+PNG = _tiny_png()  # what the media-events worker's run checks
 PASSWORD = "Correct-Horse-1"
 NEW_PASSWORD = "Correct-Horse-2"
 CODE = "123456"  # moto accepts any code that it did not issue itself
@@ -277,7 +290,29 @@ class Events:
             event["headers"]["authorization"] = f"Bearer {access}"
             jwt["claims"] = {name: claim_text(value) for name, value in jwt_claims(access).items()}
             self._prepare_note(event)
+        if target.code_dir.name == "media_events_worker":
+            self._upload_image(event)
         return event
+
+    def _upload_image(self, event: dict[str, Any]) -> None:
+        """Point the fixture's S3 notification at a real upload (a tiny PNG in a slot reserved on a
+        note of a new user), so the run checks an image as a worker's first upload does."""
+        access = self._pool.sign_in(self._pool.new_user(confirmed=True)).access
+        claims = {name: claim_text(value) for name, value in jwt_claims(access).items()}
+        as_user = {
+            "headers": {"authorization": f"Bearer {access}"},
+            "requestContext": {"authorizer": {"jwt": {"claims": claims, "scopes": None}}},
+        }
+        note = json.loads(self._invoke("notes_create", as_user, body={"title": "t", "content": "c"})["body"])
+        slot = self._invoke(
+            "media_request_upload", as_user, body={"content_type": "image/png", "size": len(PNG)}, note_id=note["id"]
+        )
+        key = f"media/{claims['sub']}/{note['id']}/{json.loads(slot['body'])['media_id']}"
+        bucket = self._stack.ref("MediaBucket")
+        self._stack.client("s3").put_object(Bucket=bucket, Key=key, Body=PNG, ContentType="image/png")
+        message = json.loads(event["Records"][0]["body"])
+        message["Records"][0]["s3"]["object"].update(key=key, size=len(PNG))
+        event["Records"][0]["body"] = json.dumps(message)
 
     def _prepare_note(self, event: dict[str, Any]) -> None:
         """Create the note the event names for its user, at the version its If-Match names, with
