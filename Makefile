@@ -81,6 +81,7 @@ bench: $(VENV)/.installed  ## the benchmarks: figures to bench/results/
 	$(PY) -m bench.deletion
 	$(PY) -m bench.body_checks
 	$(PY) -m bench.image_check
+	$(PY) -m bench.merge_quality
 
 openapi: $(VENV)/.installed  ## regenerate the OpenAPI document and docs/errors.md
 	cd layers/core && ../../$(PY) -m notes_core.openapi.generate --errors ../../docs/errors.md

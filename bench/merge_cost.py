@@ -5,7 +5,8 @@ note of 100,000 characters (words of an everyday vocabulary), whose start one de
 (from version 1) and whose end another device, also from version 1, rewrites into a new paragraph
 (each edit keeps the length, so the merged note is 100,000 characters too). The
 second edit is pushed (notes_core.sync.push) and merged. For each run, in the same push:
-- the three-way merge (notes_core.merge.merge: tokenizing the three texts and merge3's regions);
+- the three-way merge (notes_core.merge.merge: tokenizing the three texts, diffing each side
+  against the base, checking the two sides' changes and applying them);
 - the TransactWriteItems that writes the merged note and its revision (moto's time, from sending
   the request to its answer, with botocore's event hooks);
 - the whole push.
@@ -143,7 +144,7 @@ def report(samples: Sequence[tuple[float, float, float]], runs: int) -> str:
                 "",
                 header,
                 "-" * len(header),
-                row("merge (tokens + merge3, patience)", merges),
+                row("merge (tokens, diffs, regions)", merges),
                 row("TransactWriteItems (moto)", writes),
                 row("whole push", pushes),
                 "",

@@ -1,7 +1,10 @@
 """Devices edit a note's content offline from the same version and push in any order:
 - edits of different paragraphs all end up in the text, each exactly as made, and every device,
   adopting the answers and the feed, converges on the server's note;
-- two edits of the same word never mix: the first pushed applies, the other is a conflict.
+- two edits of the same word never mix: the first pushed applies, the other is a conflict;
+- of the generated pairs of edits (tests.support.edits: three shapes of note, disjoint and
+  overlapping kinds), the second pushed is applied with exactly both edits, or is a conflict
+  answered with the first's text: never any other text.
 """
 
 import os
@@ -14,6 +17,7 @@ from hypothesis import strategies as st
 from notes_core import sync
 from notes_core.caller import Caller
 from notes_core.models.notes import PushRequest
+from tests.support.edits import DISJOINT, OVERLAPPING, SHAPES, merge_case
 from tests.support.stack import forget_user, shared_stack
 
 EXAMPLES = max(1, int(os.environ.get("NOTES_SYNC_EXAMPLES", "200")) // 8)  # 25 each in `make test`
@@ -108,4 +112,26 @@ def test_two_edits_of_the_same_word_never_mix(word_index: int, first: str, secon
     # Then the first applies and the second is a conflict answered with the first's text
     assert applied[0] == "applied"
     assert (refused[0], refused[1]) == ("conflict", edits[0])
+    forget_user(shared_stack(), caller.user_id)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(kind=st.sampled_from(DISJOINT + OVERLAPPING), shape=st.sampled_from(SHAPES), seed=st.integers(0, 10**6))
+def test_a_generated_pair_of_edits_merges_exactly_or_is_a_conflict(kind: str, shape: str, seed: int) -> None:
+    # Given a note two devices hold at version 1, and an edit of it from each (tests.support.edits)
+    case = merge_case(kind, shape, 300, seed)
+    caller = _caller()
+    note_id = _created(caller, case.base)
+    first = _push(caller, note_id, 1, case.current)
+
+    # When the second device pushes its edit, from version 1 too
+    second = _push(caller, note_id, 1, case.edited)
+
+    # Then it is applied with exactly both edits (an edit made on both sides once), or, when the
+    # edits overlap (or, rarely, could be aligned onto each other), a conflict with the first's text
+    assert first[:2] == ("applied", case.current)
+    if case.expected is None:
+        assert second[:2] == ("conflict", case.current)
+    else:
+        assert second[:2] in (("applied", case.expected), ("conflict", case.current))
     forget_user(shared_stack(), caller.user_id)
