@@ -79,6 +79,8 @@ bench: $(VENV)/.installed  ## the benchmarks: figures to bench/results/
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.sync_cost
 	$(PY) -m bench.deletion
+	$(PY) -m bench.body_checks
+	$(PY) -m bench.image_check
 	$(PY) -m bench.merge_quality
 	$(PY) -m bench.merge_worst_cases
 

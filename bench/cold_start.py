@@ -4,9 +4,11 @@ What is measured: for each function, the time from just before its handler modul
 just after its first invocation returns, in a fresh Python process (interpreter start-up is not
 counted). The event is the function's fixture in events/, made to do real work against the local
 stack: a real user, real tokens and claims on authorized routes, a fresh email where the fixture
-would otherwise conflict. The baseline is a bare handler that imports boto3, builds one DynamoDB
-client at module scope and makes one DescribeTable call on its first invocation, measured the
-same way; each function's figure is its median over N runs divided by the baseline's median.
+would otherwise conflict, and for the media-events worker a real upload (a tiny PNG in a slot
+reserved on a note), so its run checks an image and imports the image library as it then does.
+The baseline is a bare handler that imports boto3, builds one DynamoDB client at module scope and
+makes one DescribeTable call on its first invocation, measured the same way; each function's
+figure is its median over N runs divided by the baseline's median.
 
 How: this process starts the local stack (moto on 127.0.0.1, every resource provisioned from the
 template, the functions' environment in os.environ). Each run is a child process of the same
@@ -25,6 +27,7 @@ printed, and written to bench/results/cold_start.txt; nothing is asserted.
 """
 
 import base64
+import io
 import json
 import os
 import statistics
@@ -39,10 +42,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from bench.results_file import parse_runs, publish
 from local import template as tpl
 from local.front import claim_text
 from local.stack import LocalStack
+from tests.support.events import new_source_ip
 
 ROOT = tpl.ROOT
 LAYER_PATH = ROOT / "layers" / "core"
@@ -59,6 +65,14 @@ TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sam
 LOCAL_ONLY_VARIABLES = ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED")
 CHILD_TIMEOUT_SECONDS = 120
 
+
+def _tiny_png() -> bytes:
+    written = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(written, format="PNG")
+    return written.getvalue()
+
+
+PNG = _tiny_png()  # what the media-events worker's run checks
 PASSWORD = "Correct-Horse-1"
 NEW_PASSWORD = "Correct-Horse-2"
 CODE = "123456"  # moto accepts any code that it did not issue itself
@@ -236,24 +250,27 @@ class Events:
     names is created for that user first (and edited to the version its If-Match names), and an
     image reserved on it when the fixture names one, so that the routes of a note or an image
     find it and succeed. Bodies of the auth routes are rebuilt per run where the fixture's would
-    conflict: a new email to sign up, a new unconfirmed user to confirm or resend a code to, a
-    user of its own for password resets.
+    conflict or meet a per-email limit: a new email to sign up, a new unconfirmed user to confirm
+    or resend a code to, a new confirmed user to sign in, ask a reset code for or reset; each
+    sent from an address of its own (the per-source limits).
     """
 
     def __init__(self, pool: UserPool, stack: LocalStack) -> None:
         self._pool = pool
         self._stack = stack
-        self._main = pool.new_user(confirmed=True)
-        self._main_tokens = pool.sign_in(self._main)
-        self._reset_user = pool.new_user(confirmed=True)
+        self._main_tokens = pool.sign_in(pool.new_user(confirmed=True))
         self._bodies: dict[str, Callable[[], dict[str, Any]]] = {
             "auth_sign_up": lambda: {"email": new_email(), "password": PASSWORD, "full_name": "Bench User"},
             "auth_confirm": lambda: {"email": pool.new_user(confirmed=False), "code": CODE},
             "auth_resend_code": lambda: {"email": pool.new_user(confirmed=False)},
-            "auth_sign_in": lambda: {"email": self._main, "password": PASSWORD},
+            "auth_sign_in": lambda: {"email": pool.new_user(confirmed=True), "password": PASSWORD},
             "auth_refresh": lambda: {"refresh_token": self._main_tokens.refresh},
-            "auth_forgot_password": lambda: {"email": self._main},
-            "auth_reset_password": lambda: {"email": self._reset_user, "code": CODE, "new_password": NEW_PASSWORD},
+            "auth_forgot_password": lambda: {"email": pool.new_user(confirmed=True)},
+            "auth_reset_password": lambda: {
+                "email": pool.new_user(confirmed=True),
+                "code": CODE,
+                "new_password": NEW_PASSWORD,
+            },
         }
 
     def event(self, target: Target) -> dict[str, Any]:
@@ -264,6 +281,7 @@ class Events:
         body = self._bodies.get(target.code_dir.name)
         if body is not None:
             event["body"] = json.dumps(body())
+            event["requestContext"]["http"]["sourceIp"] = new_source_ip()
         jwt = event.get("requestContext", {}).get("authorizer", {}).get("jwt")
         if jwt is not None and "claims" in jwt:
             # A user of its own for every run: some routes change the password or the email,
@@ -272,7 +290,29 @@ class Events:
             event["headers"]["authorization"] = f"Bearer {access}"
             jwt["claims"] = {name: claim_text(value) for name, value in jwt_claims(access).items()}
             self._prepare_note(event)
+        if target.code_dir.name == "media_events_worker":
+            self._upload_image(event)
         return event
+
+    def _upload_image(self, event: dict[str, Any]) -> None:
+        """Point the fixture's S3 notification at a real upload (a tiny PNG in a slot reserved on a
+        note of a new user), so the run checks an image as a worker's first upload does."""
+        access = self._pool.sign_in(self._pool.new_user(confirmed=True)).access
+        claims = {name: claim_text(value) for name, value in jwt_claims(access).items()}
+        as_user = {
+            "headers": {"authorization": f"Bearer {access}"},
+            "requestContext": {"authorizer": {"jwt": {"claims": claims, "scopes": None}}},
+        }
+        note = json.loads(self._invoke("notes_create", as_user, body={"title": "t", "content": "c"})["body"])
+        slot = self._invoke(
+            "media_request_upload", as_user, body={"content_type": "image/png", "size": len(PNG)}, note_id=note["id"]
+        )
+        key = f"media/{claims['sub']}/{note['id']}/{json.loads(slot['body'])['media_id']}"
+        bucket = self._stack.ref("MediaBucket")
+        self._stack.client("s3").put_object(Bucket=bucket, Key=key, Body=PNG, ContentType="image/png")
+        message = json.loads(event["Records"][0]["body"])
+        message["Records"][0]["s3"]["object"].update(key=key, size=len(PNG))
+        event["Records"][0]["body"] = json.dumps(message)
 
     def _prepare_note(self, event: dict[str, Any]) -> None:
         """Create the note the event names for its user, at the version its If-Match names, with

@@ -50,10 +50,14 @@ def acting_as(principal: str) -> Iterator[None]:
 @dataclass(frozen=True, order=True)
 class Need:
     """One IAM permission a call needs: an action on a resource (an ARN, or * for actions that
-    take no resource)."""
+    take no resource). For a DynamoDB call that names its items' keys, `leading_keys` holds their
+    partition key values, what a policy's dynamodb:LeadingKeys condition is checked against
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html);
+    empty when the call names none (a Query's are in its key condition, which is not read here)."""
 
     action: str
     resource: str
+    leading_keys: tuple[str, ...] = ()
 
 
 # IAM service prefixes that differ from boto3's service name (Step Functions' prefix is "states":
@@ -121,12 +125,19 @@ _COGNITO_WITHOUT_IAM = frozenset(
 )
 
 
-def permissions_needed(service: str, operation: str, params: Mapping[str, Any], region: str) -> list[Need]:
+def permissions_needed(
+    service: str,
+    operation: str,
+    params: Mapping[str, Any],
+    region: str,
+    partition_keys: Mapping[str, str] | None = None,
+) -> list[Need]:
     """The IAM permissions an API call (boto3 service name, operation name, request parameters)
-    needs; none for the calls IAM does not evaluate."""
+    needs; none for the calls IAM does not evaluate. `partition_keys` names each table's partition
+    key attribute (by table name), for the leading keys of its items."""
     account = tpl.ACCOUNT_ID
     if service == "dynamodb":
-        return _dynamodb(operation, params, f"arn:aws:dynamodb:{region}:{account}:table/")
+        return _dynamodb(operation, params, f"arn:aws:dynamodb:{region}:{account}:table/", partition_keys or {})
     if service == "s3":
         return _s3(operation, params)
     if service == "sqs":
@@ -150,10 +161,21 @@ def permissions_needed(service: str, operation: str, params: Mapping[str, Any], 
     return [Need(f"{_IAM_PREFIXES.get(service, service)}:{operation}", "*")]
 
 
-def _dynamodb(operation: str, params: Mapping[str, Any], tables: str) -> list[Need]:
+def _dynamodb(operation: str, params: Mapping[str, Any], tables: str, partition_keys: Mapping[str, str]) -> list[Need]:
+    def leading_keys(table: str, item: Mapping[str, Any] | None) -> tuple[str, ...]:
+        """The partition key value of an item's key (or whole item), as a string."""
+        attribute = partition_keys.get(table)
+        if attribute is None or not item or attribute not in item:
+            return ()
+        return (str(next(iter(item[attribute].values()))),)
+
     if operation == "TransactWriteItems":
         return [
-            Need(_TRANSACTION_ITEM_ACTIONS[kind], tables + request["TableName"])
+            Need(
+                _TRANSACTION_ITEM_ACTIONS[kind],
+                tables + request["TableName"],
+                leading_keys(request["TableName"], request.get("Key") or request.get("Item")),
+            )
             for item in params["TransactItems"]
             for kind, request in item.items()
         ]
@@ -164,7 +186,13 @@ def _dynamodb(operation: str, params: Mapping[str, Any], tables: str) -> list[Ne
         # A query of an index is authorized on the index's ARN, table/NAME/index/INDEX
         # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html).
         resource += f"/index/{params['IndexName']}"
-    return [Need(f"dynamodb:{operation}", resource)]
+    return [
+        Need(
+            f"dynamodb:{operation}",
+            resource,
+            leading_keys(params["TableName"], params.get("Key") or params.get("Item")),
+        )
+    ]
 
 
 def _s3(operation: str, params: Mapping[str, Any]) -> list[Need]:
@@ -211,7 +239,7 @@ class Recording:
     def save(self, path: Path) -> None:
         document = {
             "calls": [[principal, call, count] for (principal, call), count in self.calls.items()],
-            "needs": [[p, n.action, n.resource, count] for (p, n), count in self.needs.items()],
+            "needs": [[p, n.action, n.resource, list(n.leading_keys), count] for (p, n), count in self.needs.items()],
             "stack": self.stack,
         }
         path.write_text(json.dumps(document), encoding="utf-8")
@@ -221,7 +249,9 @@ class Recording:
         document = json.loads(path.read_text(encoding="utf-8"))
         return cls(
             calls=Counter({(principal, call): count for principal, call, count in document["calls"]}),
-            needs=Counter({(p, Need(action, resource)): count for p, action, resource, count in document["needs"]}),
+            needs=Counter(
+                {(p, Need(action, resource, tuple(keys))): n for p, action, resource, keys, n in document["needs"]}
+            ),
             stack=document["stack"],
         )
 
@@ -238,6 +268,13 @@ class CallRecorder:
             provisioned.ref(logical_id): logical_id
             for logical_id, resource in provisioned.template["Resources"].items()
             if resource["Type"] == "AWS::Serverless::StateMachine"
+        }
+        self._partition_keys = {
+            provisioned.ref(logical_id): next(
+                key["AttributeName"] for key in resource["Properties"]["KeySchema"] if key["KeyType"] == "HASH"
+            )
+            for logical_id, resource in provisioned.template["Resources"].items()
+            if resource["Type"] == "AWS::DynamoDB::Table"
         }
         self._recording = Recording.of_stack(provisioned.resolver)
         self._lock = threading.Lock()
@@ -280,7 +317,7 @@ class CallRecorder:
         needs: list[Need] = []
         if principal != UNATTRIBUTED:
             try:
-                needs = permissions_needed(service, operation, params, self._region)
+                needs = permissions_needed(service, operation, params, self._region, self._partition_keys)
             except Exception as exc:
                 # Never fail the call itself: an unmapped request is a need no policy grants.
                 needs = [Need(f"{service}:{operation}", f"(no resource known for this request: {exc!r})")]

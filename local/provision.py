@@ -195,6 +195,24 @@ class _Provisioner:
             logs.put_retention_policy(logGroupName=name, retentionInDays=properties["RetentionInDays"])
         self.provide(logical_id, name, Arn=self.arn("logs", f"log-group:{name}:*"))
 
+    def key(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """A KMS key under its key policy; its Ref is the key's id, as CloudFormation's
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html#aws-resource-kms-key-return-values)."""
+        same_names = ("Description", "KeyUsage", "KeySpec", "MultiRegion")
+        parameters: dict[str, Any] = {key: properties[key] for key in same_names if key in properties}
+        if "KeyPolicy" in properties:
+            policy = properties["KeyPolicy"]
+            parameters["Policy"] = policy if isinstance(policy, str) else json.dumps(policy)
+        kms = self.client("kms")
+        metadata = kms.create_key(**parameters)["KeyMetadata"]
+        if properties.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=metadata["KeyId"])
+        self.provide(logical_id, metadata["KeyId"], Arn=metadata["Arn"], KeyId=metadata["KeyId"])
+
+    def key_alias(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self.client("kms").create_alias(AliasName=properties["AliasName"], TargetKeyId=properties["TargetKeyId"])
+        self.provide(logical_id, properties["AliasName"])
+
     def topic(self, logical_id: str, properties: dict[str, Any]) -> None:
         """The topic and the subscriptions its Subscription property lists."""
         name = properties.get("TopicName", self.physical_name(logical_id))
@@ -293,6 +311,8 @@ _PROVISIONERS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = 
     "AWS::Cognito::UserPoolClient": _Provisioner.user_pool_client,
     "AWS::Serverless::StateMachine": _Provisioner.state_machine,
     "AWS::Logs::LogGroup": _Provisioner.log_group,
+    "AWS::KMS::Key": _Provisioner.key,
+    "AWS::KMS::Alias": _Provisioner.key_alias,
     "AWS::SNS::Topic": _Provisioner.topic,
     "AWS::CloudWatch::Alarm": _Provisioner.alarm,
     "AWS::CloudWatch::Dashboard": _Provisioner.dashboard,

@@ -59,10 +59,10 @@ def references(node: Any) -> set[str]:
             elif key == "Fn::GetAtt":
                 found.add(value[0] if isinstance(value, list) else value.split(".")[0])
             elif key == "Fn::Sub":
-                text = value if isinstance(value, str) else value[0]
-                found.update(name.split(".")[0] for name in _SUB_REFERENCE.findall(text))
-                if not isinstance(value, str):
-                    found.update(references(value[1]))
+                # ${Name} and ${Name.Attribute} in the text, except the names its variables define
+                text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
+                found.update(name.split(".")[0] for name in _SUB_REFERENCE.findall(text) if name not in variables)
+                found.update(references(variables))
             else:
                 found.update(references(value))
     elif isinstance(node, list):
@@ -213,8 +213,18 @@ class Resolver:
         return _SUB_REFERENCE.sub(replace, text)
 
 
+def dependencies(resource: Mapping[str, Any]) -> set[str]:
+    """What CloudFormation creates before a resource: every Ref, Fn::GetAtt and Fn::Sub reference in
+    its Properties and its UpdatePolicy (an alias's CodeDeployLambdaAliasUpdate names its deployment
+    group), and its DependsOn (a name or a list). Parameters and pseudo parameters are included:
+    keep the names of resources."""
+    depends_on = resource.get("DependsOn", [])
+    explicit = {depends_on} if isinstance(depends_on, str) else set(depends_on)
+    return references(resource.get("Properties", {})) | references(resource.get("UpdatePolicy", {})) | explicit
+
+
 def resources_in_dependency_order(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Resources, each after those its properties refer to."""
+    """Resources, each after its dependencies; a circular dependency raises ValueError naming it."""
     resources = template["Resources"]
     done: set[str] = set()
 
@@ -222,10 +232,9 @@ def resources_in_dependency_order(template: dict[str, Any]) -> Iterator[tuple[st
         if logical_id in done:
             return
         if logical_id in trail:
-            raise ValueError(f"circular reference: {' -> '.join((*trail, logical_id))}")
-        depends_on = resources[logical_id].get("DependsOn", [])
-        explicit = {depends_on} if isinstance(depends_on, str) else set(depends_on)
-        for dependency in sorted(references(resources[logical_id].get("Properties", {})) | explicit):
+            circle = (*trail[trail.index(logical_id) :], logical_id)
+            raise ValueError(f"circular reference: {' -> '.join(circle)}")
+        for dependency in sorted(dependencies(resources[logical_id])):
             if dependency in resources:
                 yield from visit(dependency, (*trail, logical_id))
         done.add(logical_id)

@@ -9,5 +9,5 @@ from notes_core.models.auth import ConfirmSignUpRequest
 
 @api_handler
 def handler(event: HttpRequest, context: LambdaContext) -> Response:
-    auth.confirm_sign_up(json_body(event, ConfirmSignUpRequest))
+    auth.confirm_sign_up(json_body(event, ConfirmSignUpRequest), event.source_ip)
     return respond(204)

@@ -9,5 +9,5 @@ from notes_core.models.auth import EmailRequest
 
 @api_handler
 def handler(event: HttpRequest, context: LambdaContext) -> Response:
-    auth.forgot_password(json_body(event, EmailRequest))
+    auth.forgot_password(json_body(event, EmailRequest), event.source_ip)
     return respond(202)

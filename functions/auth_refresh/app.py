@@ -9,4 +9,4 @@ from notes_core.models.auth import RefreshRequest
 
 @api_handler
 def handler(event: HttpRequest, context: LambdaContext) -> Response:
-    return respond(200, auth.refresh(json_body(event, RefreshRequest)))
+    return respond(200, auth.refresh(json_body(event, RefreshRequest), event.source_ip))

@@ -9,5 +9,5 @@ from notes_core.models.auth import ResetPasswordRequest
 
 @api_handler
 def handler(event: HttpRequest, context: LambdaContext) -> Response:
-    auth.reset_password(json_body(event, ResetPasswordRequest))
+    auth.reset_password(json_body(event, ResetPasswordRequest), event.source_ip)
     return respond(204)

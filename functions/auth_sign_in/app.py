@@ -9,4 +9,4 @@ from notes_core.models.auth import SignInRequest
 
 @api_handler
 def handler(event: HttpRequest, context: LambdaContext) -> Response:
-    return respond(200, auth.sign_in(json_body(event, SignInRequest)))
+    return respond(200, auth.sign_in(json_body(event, SignInRequest), event.source_ip))

@@ -9,4 +9,4 @@ from notes_core.models.auth import SignUpRequest
 
 @api_handler
 def handler(event: HttpRequest, context: LambdaContext) -> Response:
-    return respond(201, auth.sign_up(json_body(event, SignUpRequest)))
+    return respond(201, auth.sign_up(json_body(event, SignUpRequest), event.source_ip))

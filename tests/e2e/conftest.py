@@ -19,7 +19,7 @@ import requests
 
 from local.aws_calls import DIRECTORY_VARIABLE, Recording
 from tests.support import iam
-from tests.support.local_process import LocalProcess
+from tests.support.local_process import SHARED_SOURCE_LIMITS, LocalProcess
 
 PASSWORD = "Correct-Horse-1"
 CALLS_DIRECTORY = Path(tempfile.mkdtemp(prefix="notes-sync-aws-calls-"))
@@ -62,7 +62,7 @@ class Client:
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalProcess]:
-    stack = LocalProcess()
+    stack = LocalProcess(SHARED_SOURCE_LIMITS)
     yield stack
     stack.stop()
 

@@ -1,6 +1,7 @@
 """The local stack itself: what API Gateway answers, request ids, access log, docs, CORS,
 loopback only, clean stop."""
 
+import base64
 import json
 import re
 import signal
@@ -55,6 +56,46 @@ def test_a_body_that_is_not_utf8_is_a_400_problem(client: Client) -> None:
 
     assert reply.status_code == 400
     assert reply.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("levels", [1492, 1493, 100_000])
+def test_an_anonymous_body_nested_deeper_than_64_levels_is_a_400_problem(client: Client, levels: int) -> None:
+    # Given issue 17's sign-in: an email nested in arrays (1,493 levels is 3 KB), no token
+    body = b'{"email":' + b"[" * levels + b"]" * levels + b"}"
+
+    # When it is posted through the front
+    reply = client.request("POST", "/v1/auth/sign-in", data=body, headers={"content-type": "application/json"})
+
+    # Then the function refuses it as malformed (it answered 500 internal-error from 1,493 levels)
+    assert reply.status_code == 400
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.json()["type"].endswith("/malformed-request")
+
+
+def test_a_cursor_nested_deeper_than_64_levels_is_a_400_problem(client: Client) -> None:
+    # Given a cursor of 4,000 characters that decodes to 1,500 nested arrays
+    token = client.sign_up_and_in()["access_token"]
+    cursor = base64.urlsafe_b64encode(b"[" * 1500 + b"]" * 1500).decode().rstrip("=")
+
+    # When each route that takes a cursor is given it
+    replies = [
+        client.request("GET", path, token=token, params={"cursor": cursor, **query})
+        for path, query in (("/v1/sync", {}), ("/v1/notes", {}), ("/v1/notes", {"trashed": "true"}))
+    ]
+
+    # Then each refuses it as malformed
+    assert [(reply.status_code, reply.json()["type"].rsplit("/", 1)[-1]) for reply in replies] == [
+        (400, "malformed-request")
+    ] * 3
+
+
+def test_a_json_body_without_content_type_is_415(client: Client) -> None:
+    # requests sends bytes with no content-type header
+    reply = client.request("POST", "/v1/auth/sign-in", data=b'{"email": "a@example.com", "password": "x"}')
+
+    assert "content-type" not in reply.request.headers
+    assert reply.status_code == 415
+    assert reply.json()["type"].endswith("/unsupported-media-type")
 
 
 def _raw(local_stack: LocalProcess, request: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -11,7 +11,7 @@ import requests
 
 from tests.e2e.conftest import Client
 from tests.support.local_process import LocalProcess
-from tests.support.media import PNG, post_upload
+from tests.support.media import GIF89A_THEN_SCRIPT, PNG, PNG_HEADER_THEN_HTML, post_upload
 
 
 @pytest.fixture
@@ -54,13 +54,22 @@ def test_an_uploaded_image_becomes_ready_and_downloads_the_same_bytes(client: Cl
     assert [m["status"] for m in note["media"]] == ["ready"]
 
 
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        ("image/jpeg", b"%PDF-1.7 not a jpeg" * 3),
+        ("image/png", PNG_HEADER_THEN_HTML),
+        ("image/gif", GIF89A_THEN_SCRIPT),
+    ],
+    ids=["pdf-as-jpeg", "png-header-then-html", "gif89a-then-script"],
+)
 def test_a_file_that_is_not_the_declared_type_ends_rejected_and_deleted(
-    client: Client, owner: tuple[str, str], local_stack: LocalProcess
+    client: Client, owner: tuple[str, str], local_stack: LocalProcess, content_type: str, data: bytes
 ) -> None:
     token, note_id = owner
 
-    reply = _request(client, token, note_id, "image/jpeg", 100)
-    post_upload(reply.json()["upload"], b"%PDF-1.7 not a jpeg" * 3)
+    reply = _request(client, token, note_id, content_type, len(data))
+    post_upload(reply.json()["upload"], data)
     found = _wait_for(client, token, f"/v1/notes/{note_id}/media/{reply.json()['media_id']}", "rejected")
 
     assert found["status"] == "rejected"

@@ -19,7 +19,7 @@ import requests
 
 from local import template as tpl
 from notes_core.openapi.generate import OPERATIONS
-from tests.support.local_process import LocalProcess
+from tests.support.local_process import SHARED_SOURCE_LIMITS, LocalProcess
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES = os.environ.get("NOTES_SYNC_FUZZ_EXAMPLES", "10")
@@ -38,7 +38,7 @@ def _tested(events: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def fuzzed_stack() -> Iterator[LocalProcess]:
     """A stack of its own: the fuzzer's thousands of users and notes slow nobody else's tests."""
-    stack = LocalProcess()
+    stack = LocalProcess(SHARED_SOURCE_LIMITS)
     yield stack
     stack.stop()
 

@@ -54,6 +54,8 @@ OVERRIDES = {
     "CorsAllowedOrigins": "https://one.example,https://two.example",
     "ThrottlingRateLimit": "0.05",  # a token every 20 s
     "ThrottlingBurstLimit": "5",
+    "AuthAttemptsPerSourceIpPerMinute": "1",  # the stack's own user signs in once
+    "AuthEmailsPerSourceIpPerDay": "1",  # ... and signs up once
     "SesSourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
     "SesFromAddress": "notes-sync <no-reply@example.com>",
     "AlarmEmail": "alarms@example.com",
@@ -303,6 +305,35 @@ def _throttling_rate(stack: Stack) -> None:
     assert after_a_pause == [429]
 
 
+def _limit_met(stack: Stack, path: str, body: Callable[[], dict[str, str]]) -> dict[str, Any]:
+    """The request-limit problem of two requests to `path` right after the stack's own user's: at
+    least one of them is in the same window as another request, so a limit of one refuses it."""
+    replies = [stack.client.request("POST", path, json=body()) for _ in range(2)]
+    refused = [reply for reply in replies if reply.status_code == 429]
+    assert refused, [reply.text for reply in replies]
+    problem: dict[str, Any] = refused[0].json()
+    assert 1 <= int(refused[0].headers["retry-after"]) == problem["retry_after"]
+    return problem
+
+
+def _auth_attempts_per_source_ip(stack: Stack) -> None:
+    # One sign-in a minute from this address: the second within the minute is refused
+    def unknown_user() -> dict[str, str]:
+        return {"email": f"nobody-{uuid.uuid4().hex[:8]}@example.com", "password": "Not-The-Password-1"}
+
+    problem = _limit_met(stack, "/v1/auth/sign-in", unknown_user)
+    assert problem["limit"] == {"name": "sign-in-per-source-ip", "requests": 1, "window_seconds": 60}
+
+
+def _auth_emails_per_source_ip(stack: Stack) -> None:
+    # One email a day asked for from this address: the stack's user's sign-up had it
+    def someone() -> dict[str, str]:
+        return {"email": f"someone-{uuid.uuid4().hex[:8]}@example.com"}
+
+    problem = _limit_met(stack, "/v1/auth/resend-code", someone)
+    assert problem["limit"] == {"name": "emails-per-source-ip", "requests": 1, "window_seconds": 86400}
+
+
 def _ses_sending(stack: Stack) -> None:
     # SendsEmailThroughSes: the user pool sends its email through that SES identity, from that address
     pool = _only(stack.aws("cognito-idp").list_user_pools(MaxResults=10)["UserPools"])
@@ -323,9 +354,11 @@ def _alarm_email(stack: Stack) -> None:
 
 
 def _alarm(stack: Stack, logical_id: str) -> dict[str, Any]:
-    """The alarm the template declares as logical_id, as moto holds it (named after it locally)."""
+    """The alarm the template declares as logical_id, as moto holds it: <stack>-<logical id>, as
+    the template names the rollback alarms, or in lower case, as local.provision names the others."""
     alarms = stack.aws("cloudwatch").describe_alarms()["MetricAlarms"]
-    alarm: dict[str, Any] = _only([a for a in alarms if a["AlarmName"] == f"{STACK_NAME}-{logical_id.lower()}"])
+    name = f"{STACK_NAME}-{logical_id}".lower()
+    alarm: dict[str, Any] = _only([a for a in alarms if a["AlarmName"].lower() == name])
     return alarm
 
 
@@ -367,6 +400,8 @@ CHECKS: dict[str, Callable[[Stack], None]] = {
     "CorsAllowedOrigins": _cors_origins,
     "ThrottlingRateLimit": _throttling_rate,
     "ThrottlingBurstLimit": _throttling_burst,
+    "AuthAttemptsPerSourceIpPerMinute": _auth_attempts_per_source_ip,
+    "AuthEmailsPerSourceIpPerDay": _auth_emails_per_source_ip,
     "SesSourceArn": _ses_sending,
     "SesFromAddress": _ses_sending,
     "AlarmEmail": _alarm_email,

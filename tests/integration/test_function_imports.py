@@ -12,6 +12,9 @@ from local.stack import LocalStack
 # Heavy packages no function uses: boto3 (its clients are botocore's, built by notes_core.aws;
 # importing boto3 adds s3transfer and its resource layer, ~35 ms) and pydantic (~0.13 s).
 UNUSED = ("boto3", "s3transfer", "pydantic")
+# The image libraries: only the media-events worker uses them, and it imports them inside its check
+# (notes_core.images), so no function's cold start pays for them, not even the worker's.
+IMAGE_LIBRARIES = ("PIL", "pillow_heif")
 
 
 def test_no_function_imports_what_none_uses(stack: LocalStack) -> None:
@@ -36,7 +39,8 @@ def test_no_function_imports_what_none_uses(stack: LocalStack) -> None:
         check=True,
     )
 
-    # Then none of them brought in a package no function uses
+    # Then none of them brought in a package no function uses, nor the image libraries
     imported = set(json.loads(ran.stdout.strip().splitlines()[-1]))
     assert "notes_core" in imported
     assert imported.isdisjoint(UNUSED), sorted(imported & set(UNUSED))
+    assert imported.isdisjoint(IMAGE_LIBRARIES), sorted(imported & set(IMAGE_LIBRARIES))

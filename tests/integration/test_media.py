@@ -12,11 +12,11 @@ import msgspec
 import pytest
 import requests
 
-from notes_core import cdn, media, media_events, queues
+from notes_core import cdn, media, media_events, queues, storage
 from notes_core.media import RESERVATION_EXPIRY
 from tests.support.api import Api, Reply, User
 from tests.support.calls import counting
-from tests.support.media import IMAGES, PNG, Workers, post_upload
+from tests.support.media import GIF89A_THEN_SCRIPT, IMAGES, PNG, PNG_HEADER_THEN_HTML, Workers, post_upload
 
 MIB = 1024 * 1024
 
@@ -232,27 +232,80 @@ def test_a_ready_image_has_the_size_of_what_was_uploaded(
 
 
 @pytest.mark.parametrize(
-    ("declared", "data", "posted_type"),
+    ("declared", "data", "posted_type", "declared_size"),
     [
-        ("image/png", b"GIF89a" + b"\x00" * 60, None),  # bytes of another type
-        ("image/jpeg", b"<svg xmlns='http://www.w3.org/2000/svg'/>" + b" " * 30, None),
-        ("image/png", PNG + b"\x00" * 100, None),  # larger than declared (moto ignores the policy)
-        ("image/png", PNG, "image/gif"),  # stored with another content type
+        ("image/png", b"GIF89a" + b"\x00" * 60, None, None),  # bytes of another type
+        ("image/jpeg", b"<svg xmlns='http://www.w3.org/2000/svg'/>" + b" " * 30, None, None),
+        ("image/png", PNG + b"\x00" * 100, None, len(PNG)),  # larger than declared (moto ignores the policy)
+        ("image/png", PNG, "image/gif", None),  # stored with another content type
+        ("image/png", PNG_HEADER_THEN_HTML, None, None),
+        ("image/gif", GIF89A_THEN_SCRIPT, None, None),
+        ("image/png", IMAGES["image/jpeg"], None, None),  # a real JPEG declared (and posted) as PNG
+        ("image/webp", IMAGES["image/webp"][:-1], None, None),  # truncated
     ],
-    ids=["wrong-magic", "svg-as-jpeg", "too-large", "other-content-type"],
+    ids=[
+        "wrong-magic",
+        "svg-as-jpeg",
+        "too-large",
+        "other-content-type",
+        "png-header-then-html",
+        "gif89a-then-script",
+        "jpeg-as-png",
+        "truncated-webp",
+    ],
 )
 def test_an_upload_that_is_not_what_was_declared_is_rejected_and_deleted(
-    api: Api, workers: Workers, user: User, note: dict[str, Any], declared: str, data: bytes, posted_type: str | None
+    api: Api,
+    workers: Workers,
+    user: User,
+    note: dict[str, Any],
+    declared: str,
+    data: bytes,
+    posted_type: str | None,
+    declared_size: int | None,
 ) -> None:
-    reply = _request(api, user, note["id"], declared, len(PNG) if declared == "image/png" else len(data))
+    # Given a slot for an image of the declared type and size
+    reply = _request(api, user, note["id"], declared, declared_size or len(data))
 
+    # When the client posts something else to it and the worker checks the object
     post_upload(reply.body["upload"], data, posted_type)
     workers.drain()
 
+    # Then the image is rejected and the object deleted
     found = _media(api, user, note["id"], reply.body["media_id"])
     assert found["status"] == "rejected"
     assert "url" not in found or found["url"] is None
     assert _objects(api, f"media/{user.user_id}/{note['id']}/") == []
+
+
+def test_an_object_replaced_while_the_worker_checks_it_is_left_to_its_own_event(
+    api: Api, workers: Workers, user: User, note: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an upload of a hostile file, replaced by a real image just after the worker looked at
+    # it (its HEAD), before it read it
+    jpeg = IMAGES["image/jpeg"]
+    reply = _request(api, user, note["id"], "image/jpeg", len(jpeg))
+    key = f"media/{user.user_id}/{note['id']}/{reply.body['media_id']}"
+    post_upload(reply.body["upload"], b"\xff\xd8\xff<html><script>alert(1)</script></html>")
+    looked = storage.head
+
+    def head_then_replace(looked_at: str) -> storage.StoredObject | None:
+        stored = looked(looked_at)
+        monkeypatch.setattr(storage, "head", looked)  # once
+        post_upload(reply.body["upload"], jpeg)
+        return stored
+
+    monkeypatch.setattr(storage, "head", head_then_replace)
+
+    # When the worker handles both objects' events
+    workers.drain()
+
+    # Then the first check read nothing of another object: the image is the replacement, ready
+    found = _media(api, user, note["id"], reply.body["media_id"])
+    assert found["status"] == "ready"
+    assert found["size"] == len(jpeg)
+    assert requests.get(found["url"], timeout=10).content == jpeg
+    assert _objects(api, f"media/{user.user_id}/{note['id']}/") == [key]
 
 
 def test_ready_and_rejected_are_changes_in_the_sync_feed(
@@ -427,10 +480,19 @@ def test_a_profile_photo_upload_shows_in_the_account(api: Api, workers: Workers,
     assert requests.get(account["photo_url"], timeout=10).content == PNG
 
 
-def test_a_bad_profile_photo_is_deleted(api: Api, workers: Workers, user: User) -> None:
-    reply = api.call("account_photo", user, body={"content_type": "image/jpeg", "size": 100})
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        ("image/jpeg", b"definitely not a jpeg" * 3),
+        ("image/png", PNG_HEADER_THEN_HTML),
+        ("image/gif", GIF89A_THEN_SCRIPT),
+    ],
+    ids=["not-a-jpeg", "png-header-then-html", "gif89a-then-script"],
+)
+def test_a_bad_profile_photo_is_deleted(api: Api, workers: Workers, user: User, content_type: str, data: bytes) -> None:
+    reply = api.call("account_photo", user, body={"content_type": content_type, "size": len(data)})
 
-    post_upload(reply.body["upload"], b"definitely not a jpeg" * 3)
+    post_upload(reply.body["upload"], data)
     workers.drain()
 
     assert api.as_user("account_get", user).body["photo_url"] is None

@@ -156,6 +156,40 @@ def test_list_pages_through_live_notes_most_recently_changed_first(api: Api, use
     assert pages == [[ids[1], ids[4]], [ids[2], ids[0]]]
 
 
+def test_a_page_of_long_notes_stays_within_5_mib(api: Api, user: User) -> None:
+    # Given twelve notes of 100,000 characters that JSON escapes to 6 bytes each (600 KB a note)
+    ids = {_create(api, user, str(n), content="\x01" * 100_000).body["id"] for n in range(12)}
+
+    # When the user lists them 100 at a time
+    sizes, listed, cursor = [], [], None
+    while True:
+        reply = api.call("notes_list", user, query={"limit": "100"} | ({"cursor": cursor} if cursor else {}))
+        sizes.append(len(api.last_body.encode()))
+        listed += [note["id"] for note in reply.body["notes"]]
+        if (cursor := reply.body["next_cursor"]) is None:
+            break
+
+    # Then every page stays within 5 MiB, as a pull's do (well under Lambda's 6 MB), and every note comes once
+    assert max(sizes) <= 5 * 1024 * 1024
+    assert sorted(listed) == sorted(ids)
+
+
+def test_a_list_goes_on_past_the_megabyte_a_query_reads(api: Api, user: User) -> None:
+    # Given fifteen notes of 100,000 characters: 1.5 MB, and a DynamoDB Query reads 1 MB at most
+    ids = {_create(api, user, str(n), content="a" * 100_000).body["id"] for n in range(15)}
+
+    # When the user lists them 100 at a time
+    listed, cursor = [], None
+    while True:
+        reply = api.call("notes_list", user, query={"limit": "100"} | ({"cursor": cursor} if cursor else {}))
+        listed += [note["id"] for note in reply.body["notes"]]
+        if (cursor := reply.body["next_cursor"]) is None:
+            break
+
+    # Then every note comes (the first page used to end the list at the megabyte)
+    assert sorted(listed) == sorted(ids)
+
+
 def test_list_of_a_user_without_notes_is_empty(api: Api, user: User) -> None:
     reply = api.call("notes_list", user, query={})
 

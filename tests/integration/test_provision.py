@@ -45,6 +45,15 @@ def test_log_groups_alarms_and_the_alarm_topic_come_from_the_template(stack: Loc
     assert len(alarms) == len(names) > 0
     assert {tuple(alarm["AlarmActions"]) for alarm in alarms} == {(stack.ref("AlarmTopic"),)}
     assert stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.ref("AlarmTopic"))["Subscriptions"] == []
+    # ...and which is encrypted with the stack's own key, rotated, under the template's key policy
+    key = stack.ref("AlarmTopicKey")
+    topic = stack.client("sns").get_topic_attributes(TopicArn=stack.ref("AlarmTopic"))["Attributes"]
+    assert topic["KmsMasterKeyId"] == key
+    assert stack.client("kms").get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
+    policy = json.loads(stack.client("kms").get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    assert policy == stack.provisioned.resolver.resolve(
+        template["Resources"]["AlarmTopicKey"]["Properties"]["KeyPolicy"]
+    )
 
 
 def test_the_dashboard_is_provisioned_with_the_stacks_own_resources(stack: LocalStack) -> None:

@@ -3,14 +3,13 @@ authorized route of template.yaml but GET ones, so a route added later cannot sk
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
 from local import template as tpl
 from notes_core import errors, table
 from notes_core.note import Note
-from tests.support import events
+from tests.support import events, stored
 from tests.support.api import PASSWORD, Api, User
 from tests.support.calls import counting
 from tests.support.media import PNG, Workers, post_upload
@@ -18,11 +17,6 @@ from tests.support.tokens import claims_of
 
 TEMPLATE = tpl.load()
 WRITE_ROUTES = [route for route in tpl.routes(TEMPLATE) if not route.public and route.method != "GET"]
-
-
-def _fixture_name(route: tpl.Route) -> str:
-    """The events/ fixture of the route's function: named after its code directory."""
-    return str(tpl.functions(TEMPLATE)[route.function]["CodeUri"]).strip("/").split("/")[-1]
 
 
 @dataclass(frozen=True)
@@ -56,43 +50,12 @@ def signed_out(api: Api, workers: Workers) -> SignedOut:
     return SignedOut(user, _sign_in(api, user), note["id"], upload["media_id"])
 
 
-def _stored(api: Api, user_id: str) -> dict[str, Any]:
-    """Everything of the user's that a write could change: table items, objects, the Cognito user,
-    and how many deletions were started."""
-    stack = api.stack
-    items = stack.client("dynamodb").query(
-        TableName=stack.ref("NotesTable"),
-        KeyConditionExpression="user_id = :user",
-        ExpressionAttributeValues={":user": {"S": user_id}},
-        ConsistentRead=True,
-    )["Items"]
-    s3, bucket = stack.client("s3"), stack.ref("MediaBucket")
-    objects = {
-        item["Key"]: item["ETag"]
-        for prefix in (f"media/{user_id}/", f"photos/{user_id}/")
-        for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-    }
-    cognito = stack.client("cognito-idp").admin_get_user(UserPoolId=stack.ref("UserPool"), Username=user_id)
-    sfn = stack.client("stepfunctions")
-    executions = sum(
-        len(sfn.list_executions(stateMachineArn=stack.ref(name))["executions"])
-        for name, resource in TEMPLATE["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::StateMachine"
-    )
-    return {
-        "items": sorted(items, key=lambda item: item["id"]["S"]),
-        "objects": objects,
-        "cognito": {key: cognito[key] for key in ("UserAttributes", "Enabled", "UserStatus", "UserLastModifiedDate")},
-        "executions": executions,
-    }
-
-
 @pytest.mark.parametrize("route", WRITE_ROUTES, ids=lambda route: route.route_key)
 def test_a_token_from_before_the_last_sign_out_changes_nothing(
     api: Api, workers: Workers, signed_out: SignedOut, route: tpl.Route
 ) -> None:
     # Given the route's own example request, about the user's note and image, with the stale token
-    name = _fixture_name(route)
+    name = stored.fixture_name(TEMPLATE, route)
     fixture = events.fixture(name)
     parameters = set(fixture.get("pathParameters") or {})
     # A version stays the fixture's 1: the first version of every note, a revision it keeps.
@@ -104,7 +67,7 @@ def test_a_token_from_before_the_last_sign_out_changes_nothing(
         note_id=signed_out.note_id if "id" in parameters else None,
         media_id=signed_out.media_id if "media_id" in parameters else None,
     )
-    before = _stored(api, signed_out.stale.user_id)
+    before = stored.everything_of(api.stack, signed_out.stale.user_id)
 
     # When the request is made (and whatever it queued has been worked off)
     reply = api.invoke(name, event)
@@ -113,7 +76,7 @@ def test_a_token_from_before_the_last_sign_out_changes_nothing(
     # Then it is refused as a token from before the sign-out, and nothing stored changed: not even
     # the refresh tokens of the session that came after
     assert (reply.status, reply.body["detail"]) == (401, errors.TokenRefused().detail)
-    assert _stored(api, signed_out.stale.user_id) == before
+    assert stored.everything_of(api.stack, signed_out.stale.user_id) == before
     assert api.post("auth_refresh", {"refresh_token": signed_out.fresh.refresh_token}).status == 200
 
 

@@ -162,7 +162,9 @@ def test_trashed_is_true_or_false(api: Api, user: User, value: str) -> None:
 def test_a_trashed_note_keeps_its_images_and_its_revisions(api: Api, workers: Workers, user: User) -> None:
     # Given a note with a ready image and two revisions
     note = _create(api, user)
-    upload = api.call("media_request_upload", user, note_id=note["id"], body={"content_type": "image/png", "size": 70})
+    upload = api.call(
+        "media_request_upload", user, note_id=note["id"], body={"content_type": "image/png", "size": len(PNG)}
+    )
     assert post_upload(upload.body["upload"], PNG) == 204
     workers.drain()
     note = _patch(api, user, api.call("notes_get", user, note_id=note["id"]).body, {"content": "c2"}).body

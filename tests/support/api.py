@@ -57,8 +57,12 @@ class Api:
         self.last_body = body or ""
         return Reply(result["statusCode"], headers, json.loads(body) if body else None)
 
-    def post(self, code_dir: str, body: Any) -> Reply:
-        return self.invoke(code_dir, events.customised(events.fixture(code_dir), body))
+    def post(self, code_dir: str, body: Any, source_ip: str | None = None) -> Reply:
+        """A public route's fixture with `body`, sent from `source_ip`: by default an address of its
+        own, so that a test meets the per-source limits of the auth routes only where it means to
+        (tests/integration/test_request_limits.py), as people at different addresses do."""
+        event = events.from_source(events.fixture(code_dir), source_ip or events.new_source_ip())
+        return self.invoke(code_dir, events.customised(event, body))
 
     def as_user(self, code_dir: str, user: User, event: dict[str, Any] | None = None) -> Reply:
         return self.invoke(

@@ -3,6 +3,7 @@ changes (body, ids, query, headers, caller) swapped in."""
 
 import copy
 import json
+import random
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -60,3 +61,15 @@ def as_caller(event: dict[str, Any], access_token: str, claims: dict[str, Any]) 
     changed["headers"]["authorization"] = f"Bearer {access_token}"
     changed["requestContext"]["authorizer"]["jwt"]["claims"] = {k: claim_text(v) for k, v in claims.items()}
     return changed
+
+
+def from_source(event: dict[str, Any], source_ip: str) -> dict[str, Any]:
+    """The event as sent from `source_ip` (requestContext.http.sourceIp, API Gateway's TCP peer)."""
+    changed = copy.deepcopy(event)
+    changed["requestContext"]["http"]["sourceIp"] = source_ip
+    return changed
+
+
+def new_source_ip() -> str:
+    """An address of the private 10.0.0.0/8, drawn at random: another person's, as it were."""
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"

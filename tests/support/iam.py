@@ -12,6 +12,13 @@ Matching follows IAM: action names are case-insensitive
 resources case-sensitive; `*` and `?` match within one colon-separated segment of an ARN, and a
 `*` that ends a segment "can expand to match beyond the colon boundaries"
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+The one condition the audit reads is DynamoDB's `ForAllValues:StringLike` on `dynamodb:LeadingKeys`:
+every partition key value the call names must match one of the patterns (`*` any run of characters,
+`?` one, case-sensitive: "Condition operators",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+IAM also holds ForAllValues true of a request that names no value ("Multivalued context key examples",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html);
+the audit, knowing the values only of the calls that name their items' keys, holds it false there.
 """
 
 import re
@@ -54,6 +61,7 @@ class Grant:
     resource: str  # resolved against the recording stack
     condition: str = ""  # the template condition the statement depends on ("" for none)
     active: bool = True  # whether the statement applies in the recording stack
+    leading_keys: tuple[str, ...] | None = None  # the dynamodb:LeadingKeys patterns of its Condition, if any
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -65,7 +73,20 @@ class Grant:
             self.active
             and _pattern(self.action, case_sensitive=False).fullmatch(need.action)
             and _pattern(self.resource, case_sensitive=True).fullmatch(need.resource)
+            and self._keys_allowed(need.leading_keys)
         )
+
+    def _keys_allowed(self, keys: tuple[str, ...]) -> bool:
+        if self.leading_keys is None:
+            return True
+        patterns = [_string_like(pattern) for pattern in self.leading_keys]
+        return bool(keys) and all(any(p.fullmatch(key) for p in patterns) for key in keys)
+
+
+@cache
+def _string_like(pattern: str) -> re.Pattern[str]:
+    """A StringLike pattern: `*` and `?` match across any character, colons included."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
 
 
 def grants(template: dict[str, Any], resolver: tpl.Resolver) -> dict[str, list[Grant]]:
@@ -102,15 +123,28 @@ def _branches(entry: Any, resolver: tpl.Resolver) -> Iterator[tuple[Any, str, bo
 
 
 def _statement_grants(principal: str, where: str, statement: Any, condition: str, active: bool) -> Iterator[Grant]:
-    unsupported = set(statement) - {"Sid", "Effect", "Action", "Resource"}
+    unsupported = set(statement) - {"Sid", "Effect", "Action", "Resource", "Condition"}
     if statement.get("Effect") != "Allow" or unsupported:
-        # Deny, NotAction, NotResource and Condition would change what is allowed: teach the audit first.
+        # Deny, NotAction and NotResource would change what is allowed: teach the audit first.
         raise ValueError(f"{principal} {where}: the audit reads Allow statements of Action and Resource only")
+    leading_keys = _leading_keys(principal, where, statement.get("Condition"))
     actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
     resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
     for number, resource in enumerate(resources):
         for action in actions:
-            yield Grant(principal, f"{where}.Resource[{number}]", action, resource, condition, active)
+            yield Grant(principal, f"{where}.Resource[{number}]", action, resource, condition, active, leading_keys)
+
+
+def _leading_keys(principal: str, where: str, condition: Any) -> tuple[str, ...] | None:
+    """The dynamodb:LeadingKeys patterns of a statement's Condition (None without one)."""
+    if condition is None:
+        return None
+    patterns = (condition.get("ForAllValues:StringLike") or {}).get("dynamodb:LeadingKeys")
+    if set(condition) != {"ForAllValues:StringLike"} or set(condition["ForAllValues:StringLike"]) != {
+        "dynamodb:LeadingKeys"
+    }:
+        raise ValueError(f"{principal} {where}: the audit reads one condition, ForAllValues:StringLike on LeadingKeys")
+    return tuple(patterns if isinstance(patterns, list) else [patterns])
 
 
 # ---------------------------------------------------------------- the audit of a tier
@@ -124,9 +158,10 @@ class Audit:
     unexercised: list[Grant] = field(default_factory=list)
 
     def report(self, tier: str) -> list[str]:
+        distinct = {(principal, need.action, need.resource) for principal, need in self.needs}
         lines = [
             f"{tier}: {self.calls} AWS calls by {len(self.principals)} functions and state machines needed"
-            f" {len(self.needs)} distinct (principal, action, resource);"
+            f" {len(distinct)} distinct (principal, action, resource);"
             f" {self.calls_outside} calls made by tests themselves were not checked"
         ]
         if self.refused:
@@ -134,7 +169,8 @@ class Audit:
             resources: dict[tuple[str, str], list[str]] = defaultdict(list)
             calls: Counter[tuple[str, str]] = Counter()
             for (principal, need), count in sorted(self.refused.items()):
-                resources[(principal, need.action)].append(need.resource)
+                keys = f" (partition keys {', '.join(need.leading_keys)})" if need.leading_keys else ""
+                resources[(principal, need.action)].append(need.resource + keys)
                 calls[(principal, need.action)] += count
             for (principal, action), refused_on in resources.items():
                 where = refused_on[0] if len(refused_on) == 1 else f"{len(refused_on)} resources, e.g. {refused_on[0]}"

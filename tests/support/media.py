@@ -1,25 +1,42 @@
 """Images for the media tests, uploading them as a client would, and running the queue workers."""
 
-import base64
+import io
 from typing import Any
 
+import pillow_heif
 import requests
+from PIL import Image
 
 from local import template as tpl
 from local.stack import LocalStack
 from local.workers import QueuePoller
 
-# The smallest files each type's magic bytes recognise (a real 1x1 PNG; headers for the others).
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
-IMAGES = {
-    "image/png": PNG,
-    "image/jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 40,
-    "image/gif": b"GIF89a\x01\x00\x01\x00\x80\x00\x00" + b"\x00" * 40,
-    "image/webp": b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 40,
-    "image/heic": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 40,
+# Pillow's format name for each type the service takes (HEIC through pillow-heif's plugin).
+PILLOW_FORMATS = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/gif": "GIF",
+    "image/webp": "WEBP",
+    "image/heic": "HEIF",
 }
+pillow_heif.register_heif_opener()
+
+
+def image(content_type: str, size: tuple[int, int] = (8, 8), **options: Any) -> bytes:
+    """A real image of `content_type`, made by the library the worker checks it with."""
+    picture = Image.linear_gradient("L").resize(size).convert("RGB")
+    written = io.BytesIO()
+    picture.save(written, format=PILLOW_FORMATS[content_type], **options)
+    return written.getvalue()
+
+
+# A tiny valid image of each type (HEIC: 8x8, ~500 bytes).
+IMAGES = {content_type: image(content_type) for content_type in PILLOW_FORMATS}
+PNG = IMAGES["image/png"]
+# Issue 17's two files, which the worker once marked ready: a PNG's signature and IHDR followed by
+# HTML, and GIF89a followed by a script.
+PNG_HEADER_THEN_HTML = PNG[:33] + b"<html><body><script>alert(document.cookie)</script></body></html>"
+GIF89A_THEN_SCRIPT = b"GIF89a<script>alert(document.cookie)</script>"
 
 
 def post_upload(upload: dict[str, Any], data: bytes, content_type: str | None = None) -> int:

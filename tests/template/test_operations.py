@@ -1,9 +1,12 @@
-"""template.yaml's operations: the API's access log, the alarms, the dashboard and the outputs, and
-docs/operations.md, the runbook they point into: every alarm notifies the alarm topic and names its
-section there, every dashboard widget is explained there, every output is read there."""
+"""template.yaml's operations: the API's access log, the alarms and the key their topic is
+encrypted with, the dashboard and the outputs, and docs/operations.md, the runbook they point into:
+every alarm notifies the alarm topic, which CloudWatch may publish to, and names its section there,
+every dashboard widget is explained there, every output is read there."""
 
+import fnmatch
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -154,6 +157,107 @@ def test_every_work_queue_has_an_oldest_message_age_alarm(source: tpl.QueueSourc
     assert alarm["Threshold"] > queue["VisibilityTimeout"]
 
 
+# ---------------------------------------------------------------- the alarm topic's key
+# A key policy read as KMS reads it, for the few elements this template uses: an Allow or Deny of
+# actions (wildcards as IAM's) to principals, under StringEquals and ArnLike conditions
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html:
+# ArnLike checks each of an ARN's six colon-delimited parts on its own). Any other element or
+# operator fails the test rather than being misread.
+ACCOUNT = tpl.ACCOUNT_ID
+REGION = "us-east-1"
+STACK = "notes-sync-prod"
+
+
+def _arn_like(value: str, pattern: str) -> bool:
+    parts, patterns = value.split(":", 5), pattern.split(":", 5)
+    return len(parts) == len(patterns) == 6 and all(map(fnmatch.fnmatchcase, parts, patterns))
+
+
+_CONDITION_OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "StringEquals": lambda value, expected: value == expected,
+    "ArnLike": _arn_like,
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _applies(statement: dict[str, Any], principal: dict[str, str], action: str, context: dict[str, str]) -> bool:
+    assert set(statement) <= {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}, statement
+    assert statement["Resource"] == "*"  # a key policy's statements are about the key itself
+    (kind, name), *_ = principal.items()
+    if name not in _as_list(statement["Principal"].get(kind, [])):
+        return False
+    if not any(fnmatch.fnmatchcase(action.lower(), allowed.lower()) for allowed in _as_list(statement["Action"])):
+        return False
+    return all(
+        key in context and any(_CONDITION_OPERATORS[operator](context[key], value) for value in _as_list(values))
+        for operator, conditions in statement.get("Condition", {}).items()
+        for key, values in conditions.items()
+    )
+
+
+def _allowed(policy: dict[str, Any], principal: dict[str, str], action: str, context: dict[str, str]) -> bool:
+    applying = [s["Effect"] for s in policy["Statement"] if _applies(s, principal, action, context)]
+    return "Allow" in applying and "Deny" not in applying
+
+
+def _alarm_topic_key_policy() -> dict[str, Any]:
+    key = RESOURCES["AlarmTopic"]["Properties"]["KmsMasterKeyId"]
+    assert isinstance(key, dict), f"the alarm topic is encrypted with {key!r}, a key whose policy is not the stack's"
+    (logical_id,) = tpl.references(key)
+    assert RESOURCES[logical_id]["Type"] == "AWS::KMS::Key"
+    policy: dict[str, Any] = tpl.Resolver(TEMPLATE, REGION, STACK).resolve(
+        RESOURCES[logical_id]["Properties"]["KeyPolicy"]
+    )
+    return policy
+
+
+CLOUDWATCH = {"Service": "cloudwatch.amazonaws.com"}
+
+
+def _alarm_arn(name: str, account: str = ACCOUNT) -> str:
+    """The ARN of an alarm of the stack: under its AlarmName, or the name CloudFormation gives it."""
+    given = ALARMS[name].get("AlarmName")
+    resolved = tpl.Resolver(TEMPLATE, REGION, STACK).resolve(given) if given else f"{STACK}-{name}-1A2B3C4D5E6F"
+    return f"arn:aws:cloudwatch:{REGION}:{account}:alarm:{resolved}"
+
+
+@pytest.mark.parametrize("name", sorted(ALARMS))
+def test_every_alarm_may_use_the_alarm_topics_key_to_publish(name: str) -> None:
+    # Given the key policy of the key the alarm topic is encrypted with
+    policy = _alarm_topic_key_policy()
+
+    # When CloudWatch publishes the alarm's notification (SNS asks KMS for a data key, then
+    # decrypts it, on its behalf: the request context names the alarm and its account)
+    context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": _alarm_arn(name)}
+
+    # Then the key policy allows both
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert _allowed(policy, CLOUDWATCH, action, context), action
+
+
+def test_the_alarm_topics_key_serves_no_other_account_and_the_account_administers_it() -> None:
+    # Given the key policy of the key the alarm topic is encrypted with
+    policy = _alarm_topic_key_policy()
+    other_account = "210987654321"
+
+    # Then CloudWatch may not use it for another account's alarm (the confused deputy) nor with
+    # no alarm named at all
+    elsewhere = {"aws:SourceAccount": other_account, "aws:SourceArn": _alarm_arn("Api5xxAlarm", other_account)}
+    assert not _allowed(policy, CLOUDWATCH, "kms:GenerateDataKey", elsewhere)
+    assert not _allowed(policy, CLOUDWATCH, "kms:GenerateDataKey", {"aws:SourceAccount": ACCOUNT})
+    # ...nor do anything else with it
+    context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": _alarm_arn("Api5xxAlarm")}
+    assert not _allowed(policy, CLOUDWATCH, "kms:Encrypt", context)
+    # And the account keeps administering the key (and granting its use through IAM policies)
+    root = {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert all(_allowed(policy, root, action, {}) for action in ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"))
+    # ...which rotates every year
+    assert RESOURCES["AlarmTopicKey"]["Properties"]["EnableKeyRotation"] is True
+
+
 # ---------------------------------------------------------------- dashboard
 class _Symbolic(tpl.Resolver):
     """Resolves a resource's Ref to `<Name>` and its GetAtt to `<Name.Attribute>`; parameters and
@@ -230,7 +334,15 @@ def test_the_dashboard_shows_every_alarm_and_every_part_of_the_stack() -> None:
     # Every business metric the functions emit, as Powertools publishes them
     service = GLOBAL_VARIABLES["POWERTOOLS_SERVICE_NAME"]
     emitted = _emitted_business_metrics()
-    assert emitted == {"ChangesWritten", "Conflicts", "ImagesAccepted", "ImagesRejected", "ObjectsDeleted"}
+    assert emitted == {
+        "ChangesWritten",
+        "Conflicts",
+        "ImagesAccepted",
+        "ImagesRejected",
+        "ObjectsDeleted",
+        "RequestsOverLimit",
+        "RequestLimitsUnchecked",
+    }
     assert all(drawn(namespace, name, "service", service) for name in emitted)
 
 

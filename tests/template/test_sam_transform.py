@@ -31,9 +31,12 @@ def _overrides(environment: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in shlex.split(text))
 
 
+CDN_SIGNING = {"CdnKeyGroupId": "kg-1", "CdnKeyPairId": "K2JCJMDEHXQW5F", "CdnPrivateKeyParameterName": "cdn-key"}
 CASES = {
     "dev": (_overrides("default"), "layer-1"),
     "prod": (_overrides("prod"), "layer-1"),
+    "dev, CDN signing": ({**_overrides("default"), **CDN_SIGNING}, "layer-1"),
+    "prod, CDN signing": ({**_overrides("prod"), **CDN_SIGNING}, "layer-1"),
     "prod, notes_core changed": (_overrides("prod"), "layer-2"),
     "prod, LogLevel changed": ({**_overrides("prod"), "LogLevel": "DEBUG"}, "layer-1"),
 }
@@ -97,14 +100,39 @@ def test_each_environment_deploys_every_function_as_samconfig_says(
 
 
 def test_the_error_alarms_stop_a_deployment_and_move_the_alias_back(transformed: dict[str, dict[str, Any]]) -> None:
+    # Given the stack as prod deploys it, named as its stack (CodeDeploy finds the alarms by name)
+    resolver = tpl.Resolver(TEMPLATE, "us-east-1", SAMCONFIG["prod"]["deploy"]["parameters"]["stack_name"])
+    alarm_names = [resolver.resolve(TEMPLATE["Resources"][name]["Properties"]["AlarmName"]) for name in ROLLBACK_ALARMS]
+
     for group in _of_type(transformed["prod"], "AWS::CodeDeploy::DeploymentGroup").values():
         properties = group["Properties"]
-        assert properties["AlarmConfiguration"] == {
-            "Enabled": True,
-            "Alarms": [{"Name": {"Ref": name}} for name in ROLLBACK_ALARMS],
-        }
+        # Then every deployment group watches the error alarms under the names the alarms have
+        configuration = properties["AlarmConfiguration"]
+        assert configuration["Enabled"] is True
+        assert [resolver.resolve(alarm["Name"]) for alarm in configuration["Alarms"]] == alarm_names
+        # ...and moves the alias back when one fires
         assert properties["AutoRollbackConfiguration"]["Enabled"] is True
         assert "DEPLOYMENT_STOP_ON_ALARM" in properties["AutoRollbackConfiguration"]["Events"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_cloudformation_can_order_every_resource_the_transformed_template_holds(
+    transformed: dict[str, dict[str, Any]], case: str
+) -> None:
+    """CloudFormation refuses a template whose resources depend on one another in a circle
+    ("Circular dependency between resources"), and counts what an alias's CodeDeployLambdaAliasUpdate
+    names as well as what its properties do: davidgf/serverless-plugin-canary-deployments#127 is
+    that refusal for an alias, its deployment group, an alarm and an HTTP API's integration.
+    tpl.dependencies counts every Ref, Fn::GetAtt and Fn::Sub in Properties and UpdatePolicy, and
+    DependsOn (tests/unit/test_local_template.py shows it finding such circles)."""
+    # Given the resources as CloudFormation receives them
+    resources = transformed[case]
+
+    # When they are put in an order that creates each after what it depends on (a circle raises)
+    order = [logical_id for logical_id, _ in tpl.resources_in_dependency_order({"Resources": resources})]
+
+    # Then every resource has its place
+    assert sorted(order) == sorted(resources)
 
 
 def test_routes_and_queues_invoke_each_function_through_its_live_alias(transformed: dict[str, dict[str, Any]]) -> None:

@@ -3,6 +3,7 @@ the code relies on, and what `sam build` produced (run by `make template` first)
 (access log, alarms, dashboard, outputs): test_operations.py; what SAM's transform makes of the
 template (aliases, CodeDeploy): test_sam_transform.py."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,6 +147,26 @@ def test_sam_build_produced_every_function_and_an_arm64_layer() -> None:
     assert not list(layer.glob("pydantic*"))  # no function imports it
     bundled_from_the_runtime = {"boto3", "botocore", "s3transfer", "urllib3", "dateutil", "jmespath", "six.py"}
     assert not {path.name for path in layer.iterdir()} & bundled_from_the_runtime
+    # The media-events worker's image parsers, built for arm64 (manylinux_2_28 wheels)
+    assert list(layer.glob("PIL/_imaging.*aarch64*.so"))
+    assert list(layer.glob("PIL/_webp.*aarch64*.so"))
+    assert list(layer.glob("_pillow_heif.*aarch64*.so"))
+
+
+# Lambda's quota on a function's code and its layers, extracted: 250 MB, 262,144,000 bytes (Lambda
+# developer guide, "Lambda quotas": "Deployment package (.zip file archive) size").
+UNZIPPED_CODE_LIMIT_BYTES = 262_144_000
+
+
+def _bytes_under(directory: Path) -> int:
+    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
+
+
+def test_every_function_with_the_layer_fits_lambdas_unzipped_size_quota() -> None:
+    assert (BUILD_DIR / "template.yaml").is_file(), "run `make template` (it runs sam build first)"
+    layer = _bytes_under(BUILD_DIR / "CoreLayer")
+    largest = max(_bytes_under(BUILD_DIR / name) for name in tpl.functions(TEMPLATE))
+    assert layer + largest <= UNZIPPED_CODE_LIMIT_BYTES, f"layer {layer:,} + function {largest:,} bytes"
 
 
 # ---------------------------------------------------------------- media, deletion, operations

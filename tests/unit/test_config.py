@@ -10,7 +10,13 @@ import pytest
 from local import template as tpl
 from notes_core import config
 
-SETTINGS = [config.IdentitySettings, config.TableSettings, config.NotesSettings, config.MediaSettings]
+SETTINGS = [
+    config.IdentitySettings,
+    config.TableSettings,
+    config.NotesSettings,
+    config.MediaSettings,
+    config.RequestLimitSettings,
+]
 
 
 @cache

@@ -7,7 +7,8 @@ from notes_core import cursors, errors
 
 def test_feed_and_list_cursors_round_trip() -> None:
     assert cursors.read_feed_cursor(cursors.feed_cursor(42, 1_764_000_000)) == (42, 1_764_000_000)
-    assert cursors.read_list_cursor(cursors.list_cursor(7, "note-id")) == (7, "note-id")
+    note_id = "0f8e7d6c-5b4a-4392-8a1b-2c3d4e5f6a7b"
+    assert cursors.read_list_cursor(cursors.list_cursor(7, note_id)) == (7, note_id)
 
 
 @pytest.mark.parametrize(

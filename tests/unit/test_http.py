@@ -10,8 +10,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLa
 
 from local.lambda_context import LambdaContext
 from notes_core import errors
-from notes_core.http import PROBLEMS, HttpRequest, caller, json_body, problem_for, problem_responses, respond
+from notes_core.http import (
+    PROBLEMS,
+    HttpRequest,
+    caller,
+    json_body,
+    parse_item,
+    problem_for,
+    problem_responses,
+    respond,
+)
 from notes_core.models.auth import SignInRequest
+from notes_core.models.notes import PushChange
 from tests.support.events import fixture
 
 
@@ -32,9 +42,17 @@ def _all_domain_errors(cls: type[errors.DomainError] = errors.DomainError) -> se
     return found
 
 
+def _instance(error: type[errors.DomainError]) -> errors.DomainError:
+    if error is errors.TokenRefused:
+        return error()
+    if error is errors.RequestLimitReached:
+        return errors.RequestLimitReached("detail", 7, {"name": "n", "requests": 1, "window_seconds": 60})
+    return error("detail")
+
+
 @pytest.mark.parametrize("error", sorted(_all_domain_errors(), key=attrgetter("__name__")))
 def test_every_domain_error_has_a_problem_status(error: type[errors.DomainError]) -> None:
-    response = problem_for(error() if error is errors.TokenRefused else error("detail"))
+    response = problem_for(_instance(error))
 
     document = json.loads(response["body"])
     assert response["headers"]["content-type"] == "application/problem+json"
@@ -63,7 +81,41 @@ def test_statuses_are_the_contracts() -> None:
         "UnsupportedMediaType": 415,
         "InvalidInput": 422,
         "RateLimited": 429,
+        "RequestLimitReached": 429,
     }
+
+
+def test_a_request_limit_answer_carries_retry_after_as_a_header_and_says_which_limit() -> None:
+    # Given a limit used up for 42 more seconds
+    limit = {"name": "sign-in-per-source-ip", "requests": 30, "window_seconds": 60}
+    refused = errors.RequestLimitReached("At most 30 sign-in requests from one IP address a minute.", 42, limit)
+
+    # When it is answered
+    response = problem_for(refused)
+
+    # Then the answer is a 429 whose Retry-After header and body agree, and the body names the limit
+    document = json.loads(response["body"])
+    assert response["statusCode"] == 429
+    assert response["headers"] == {"content-type": "application/problem+json", "retry-after": "42"}
+    assert document["type"] == "https://notes-sync.dev/problems/request-limit"
+    assert (document["limit"], document["retry_after"]) == (limit, 42)
+
+
+def test_other_429s_carry_no_retry_after() -> None:
+    response = problem_for(errors.RateLimited("Too many failed attempts."))
+
+    assert response["statusCode"] == 429
+    assert "retry-after" not in response["headers"]
+
+
+def test_the_source_ip_is_the_one_api_gateway_gives_not_a_header() -> None:
+    # Given an event from 198.51.100.7 whose headers claim another address
+    event = fixture("auth_sign_in")
+    event["requestContext"]["http"]["sourceIp"] = "198.51.100.7"
+    event["headers"]["x-forwarded-for"] = "203.0.113.99"
+
+    # Then the request's source is API Gateway's
+    assert HttpRequest(event).source_ip == "198.51.100.7"
 
 
 def test_json_body_reads_a_valid_body_and_normalises_the_email() -> None:
@@ -140,3 +192,93 @@ def test_problem_responses_turn_unexpected_errors_into_a_bare_500() -> None:
 
     assert response["statusCode"] == 500
     assert "secret internals" not in response["body"]
+
+
+def test_a_body_without_content_type_is_415() -> None:
+    # Given a JSON body sent with no content-type header (docs/errors.md: 415)
+    event = fixture("auth_sign_in")
+    del event["headers"]["content-type"]
+
+    # When it is read, then it is refused as an unsupported media type
+    with pytest.raises(errors.UnsupportedMediaType):
+        json_body(HttpRequest(event), SignInRequest)
+
+
+def test_no_body_and_no_content_type_is_a_missing_body() -> None:
+    event = fixture("auth_sign_in")
+    del event["headers"]["content-type"]
+    del event["body"]
+
+    with pytest.raises(errors.MalformedRequest, match="A JSON body is required"):
+        json_body(HttpRequest(event), SignInRequest)
+
+
+@pytest.mark.parametrize("levels", [65, 1493, 100_000])
+def test_a_body_nested_deeper_than_64_levels_is_malformed(levels: int) -> None:
+    # Given the sign-in body: an email nested in arrays, closed or not
+    for body in ('{"email":' + "[" * levels + "]" * levels + "}", '{"email":' + "[" * levels):
+        # When it is read, then it is a 400 that says why, not a RecursionError
+        with pytest.raises(errors.MalformedRequest, match="more than 64 levels deep"):
+            json_body(_event(body), SignInRequest)
+
+
+def test_a_body_nested_64_levels_is_read_and_its_member_named() -> None:
+    with pytest.raises(errors.InvalidInput) as refused:
+        json_body(_event('{"email":' + "[" * 63 + "]" * 63 + ', "password": "pw"}'), SignInRequest)
+
+    assert refused.value.extensions["errors"][0]["pointer"] == "/email"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"email": "a@b.co", "email": "c@d.co", "password": "pw"}',
+        '{"email": "a@b.co", "password": "pw", "password": "x"}',
+    ],
+)
+def test_a_body_repeating_a_member_name_is_malformed(body: str) -> None:
+    with pytest.raises(errors.MalformedRequest, match="two members of the same name"):
+        json_body(_event(body), SignInRequest)
+
+
+def test_an_integer_longer_than_python_reads_is_422_naming_the_member() -> None:
+    # Python reads integers of at most 4300 digits (sys.get_int_max_str_digits): msgspec says so
+    with pytest.raises(errors.InvalidInput) as refused:
+        json_body(_event('{"email": ' + "9" * 5000 + ', "password": "pw"}'), SignInRequest)
+
+    assert refused.value.extensions["errors"][0]["pointer"] == "/email"
+
+
+def test_a_wrong_type_before_malformed_json_is_still_malformed() -> None:
+    # Given a body whose first member has the wrong type and whose end is not JSON
+    body = '{"email": 1, "password": "pw", ' + "[" * 50
+
+    # When it is read, then it is malformed (400), not a 422 about the email
+    with pytest.raises(errors.MalformedRequest, match="not valid JSON"):
+        json_body(_event(body), SignInRequest)
+
+
+def test_an_unknown_member_with_a_long_name_is_not_echoed() -> None:
+    # Given an unknown member whose name is 5 MiB of slashes (each escaped to ~1 in a pointer)
+    body = '{"email": "a@b.co", "password": "pw", "' + "/" * (5 * 1024 * 1024 - 100) + '": 1}'
+
+    # When it is refused
+    with pytest.raises(errors.InvalidInput) as refused:
+        json_body(_event(body), SignInRequest)
+
+    # Then the problem points at its object and stays small (Lambda answers at most 6 MB)
+    assert refused.value.extensions["errors"][0]["pointer"] == "/"
+    assert len(problem_for(refused.value)["body"]) < 1000
+
+
+def test_a_long_value_msgspec_quotes_is_cut_short() -> None:
+    # Given a push change whose op is 2 MiB of backslashes, which msgspec's message quotes doubled
+    change = {"op": "\\" * (2 * 1024 * 1024), "id": "0f8e7d6c-5b4a-4392-8a1b-2c3d4e5f6a7b", "base_version": None}
+
+    # When it is checked
+    problem = parse_item(PushChange, change)
+
+    # Then the problem names the member and quotes a little of it
+    assert isinstance(problem, errors.InvalidInput)
+    assert problem.extensions["errors"][0]["pointer"] == "/op"
+    assert len(problem.extensions["errors"][0]["detail"]) < 300

@@ -3,6 +3,7 @@ policies grant it (tests/support/iam.py). No AWS: ARNs are those the local stack
 
 import copy
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -11,6 +12,7 @@ import pytest
 from local import template as tpl
 from local.aws_calls import CallRecorder, Need, Recording, acting_as, permissions_needed
 from local.provision import Provisioned
+from notes_core import table
 from tests.support.iam import Grant, audit, grants
 
 REGION = "us-east-1"
@@ -96,6 +98,39 @@ def test_a_transaction_needs_the_action_of_each_of_its_items_on_its_table(templa
     assert _refused(template, "NotesCreateFunction", needs) == needs[2:]
 
 
+def test_the_auth_functions_may_update_the_request_counters_and_no_other_item(
+    template: dict[str, Any], tmp_path: Path
+) -> None:
+    # Given an update of a request counter, one of a user's item, and one whose key is not known
+    def update(partition: str) -> list[Need]:
+        key = {"user_id": {"S": partition}, "id": {"S": "1899937200"}}
+        params = {"TableName": TABLE, "Key": key, "UpdateExpression": "ADD requests :one"}
+        return permissions_needed("dynamodb", "UpdateItem", params, REGION, {TABLE: "user_id"})
+
+    counter = update("#limit#sign-in-per-source-ip#198.51.100.7")
+    user_item = update("2f1c4a8e-7d3b-4c55-9f0e-6a1b2c3d4e5f")
+    unknown = [Need("dynamodb:UpdateItem", TABLE_ARN)]
+    assert counter == [Need("dynamodb:UpdateItem", TABLE_ARN, ("#limit#sign-in-per-source-ip#198.51.100.7",))]
+
+    # Then the sign-up function's LeadingKeys condition allows the counter only
+    assert _refused(template, "AuthSignUpFunction", counter + user_item + unknown) == user_item + unknown
+    # ... and a recording keeps the keys it was checked against
+    recording = _recording(template, "AuthSignUpFunction", counter + user_item)
+    recording.save(tmp_path / "calls.json")
+    assert Recording.load(tmp_path / "calls.json").needs == recording.needs
+
+
+def test_a_condition_the_audit_cannot_read_is_refused_rather_than_ignored(template: dict[str, Any]) -> None:
+    # Given a statement conditioned on something other than LeadingKeys
+    changed = copy.deepcopy(template)
+    statement = changed["Resources"]["AuthSignUpFunction"]["Properties"]["Policies"][0]["Statement"][0]
+    statement["Condition"] = {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}
+
+    # Then reading the template's grants fails: the audit would otherwise allow what IAM may not
+    with pytest.raises(ValueError, match="AuthSignUpFunction"):
+        grants(changed, _resolver(changed))
+
+
 def test_a_query_of_an_index_needs_the_index_arn_not_the_table_arn(template: dict[str, Any]) -> None:
     on_index = permissions_needed("dynamodb", "Query", {"TableName": TABLE, "IndexName": "live-by-seq"}, REGION)
     on_table = permissions_needed("dynamodb", "Query", {"TableName": TABLE}, REGION)
@@ -104,6 +139,42 @@ def test_a_query_of_an_index_needs_the_index_arn_not_the_table_arn(template: dic
     # The notes list may query the indexes only; the account deletion the table only.
     assert _refused(template, "NotesListFunction", on_index + on_table) == on_table
     assert _refused(template, "DeleteAccountStateMachine", on_index + on_table) == on_index
+
+
+# The indexes each principal reads: the notes list and the trash (table.query_listed), the changes
+# feed (table.query_changes), the purge-trash machine's trash by user and by expiry
+# (statemachines/purge-trash.asl.json). trash-expiry holds every user's trashed notes: nothing that
+# answers one user may read it.
+INDEXES_READ = {
+    "NotesListFunction": {table.LIVE_INDEX, table.TRASH_INDEX},
+    "SyncPullFunction": {table.FEED_INDEX},
+    "PurgeTrashStateMachine": {table.TRASH_INDEX, "trash-expiry"},
+}
+
+
+def test_each_principal_may_read_exactly_the_indexes_it_reads(template: dict[str, Any]) -> None:
+    # Given every index of the table, and a Query and a Scan of each
+    properties = template["Resources"]["NotesTable"]["Properties"]
+    indexes = [i["IndexName"] for i in properties["LocalSecondaryIndexes"] + properties["GlobalSecondaryIndexes"]]
+    reads = {
+        index: [
+            need
+            for operation in ("Query", "Scan")
+            for need in permissions_needed("dynamodb", operation, {"TableName": TABLE, "IndexName": index}, REGION)
+        ]
+        for index in indexes
+    }
+
+    # When each function's and state machine's policies are asked which of them they allow
+    allowed = {
+        principal: {
+            index for index, needs in reads.items() if any(g.allows(n) for g in principal_grants for n in needs)
+        }
+        for principal, principal_grants in grants(template, _resolver(template)).items()
+    }
+
+    # Then each may read the indexes it reads, and no other principal any index
+    assert {principal: found for principal, found in allowed.items() if found} == INDEXES_READ
 
 
 def test_object_permissions_match_their_key_prefix_and_s3_maps_operations_to_actions(

@@ -1,5 +1,7 @@
 """local.template: how the local stack and the tests read template.yaml."""
 
+from typing import Any
+
 import pytest
 
 from local import template as tpl
@@ -36,6 +38,56 @@ def test_dependencies_come_before_their_dependents() -> None:
     assert order.index("MediaEventsDeadLetterQueue") < order.index("MediaEventsQueue")
     assert order.index("UserPool") < order.index("UserPoolClient")
     assert order.index("MediaBucket") < order.index("MediaBucketPolicy")
+
+
+def _queue(properties: dict[str, Any] | None = None, **attributes: Any) -> dict[str, Any]:
+    return {"Type": "AWS::SQS::Queue", "Properties": properties or {}, **attributes}
+
+
+_CIRCLES = {
+    "an UpdatePolicy": {
+        "Alias": {"Type": "AWS::Lambda::Alias", "UpdatePolicy": {"CodeDeployLambdaAliasUpdate": {
+            "DeploymentGroupName": {"Ref": "Group"}}}},
+        "Group": _queue({"Alarms": [{"Name": {"Ref": "Alarm"}}]}),
+        "Alarm": _queue({"Dimensions": [{"Value": {"Fn::Sub": "${Api}"}}]}),
+        "Api": _queue({"Body": {"uri": {"Fn::Sub": "arn:${AWS::Partition}:lambda:path/${Alias}/invocations"}}}),
+    },
+    "a DependsOn list": {"A": _queue(DependsOn=["C", "B"]), "B": _queue({"Arn": {"Fn::GetAtt": ["A", "Arn"]}})},
+    "a DependsOn name": {"A": _queue(DependsOn="B"), "B": _queue({"Arn": {"Fn::GetAtt": "A.Arn"}})},
+    "an attribute in a Sub": {"A": _queue({"Name": {"Fn::Sub": "${B.QueueName}-x"}}), "B": _queue(DependsOn="A")},
+    "a Sub list's text": {
+        "A": _queue({"Name": {"Fn::Sub": ["${B}-${Suffix}", {"Suffix": "x"}]}}),
+        "B": _queue(DependsOn="A"),
+    },
+    "a Sub list's variables": {
+        "A": _queue({"Name": {"Fn::Sub": ["${Name}", {"Name": {"Fn::GetAtt": ["B", "QueueName"]}}]}}),
+        "B": _queue({"Name": {"Ref": "A"}}),
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("through", _CIRCLES)
+def test_a_circle_of_dependencies_is_refused_by_whatever_link_closes_it(through: str) -> None:
+    # Given resources that depend on one another in a circle closed through `through`
+    template = {"Resources": _CIRCLES[through], "Parameters": {}}
+
+    # When they are put in dependency order, Then the circle is named
+    with pytest.raises(ValueError, match=r"circular reference: (\w+) -> .* -> \1$"):
+        list(tpl.resources_in_dependency_order(template))
+
+
+def test_a_sub_variable_or_a_literal_named_like_a_resource_is_no_dependency() -> None:
+    # Given a Sub whose own variable, and a Sub whose ${!literal}, are named like the other resource
+    template = {
+        "Resources": {
+            "A": _queue({"Name": {"Fn::Sub": ["${B}", {"B": "a"}]}, "Label": {"Fn::Sub": "${!B}"}}),
+            "B": _queue({"Name": {"Ref": "A"}}),
+        }
+    }
+
+    # Then B depends on A, and A on nothing
+    assert tpl.dependencies(template["Resources"]["A"]) == set()
+    assert [logical_id for logical_id, _ in tpl.resources_in_dependency_order(template)] == ["A", "B"]
 
 
 def test_routes_and_handlers_come_from_the_template() -> None:

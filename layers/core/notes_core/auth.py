@@ -1,5 +1,7 @@
 """Sign-up, sign-in and password flows. The rules here keep the answers from revealing whether an
-email address is registered, except where the contract says otherwise (sign-up answers 409)."""
+email address is registered, except where the contract says otherwise (sign-up answers 409).
+Each flow first counts the request against its per-client limits (notes_core.request_limits), from
+the request's source IP address, before anything reaches Cognito."""
 
 import time
 from contextlib import suppress
@@ -17,6 +19,7 @@ from notes_core.models.auth import (
     SignUpRequest,
     TokensReply,
 )
+from notes_core.request_limits import Route, admit
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp.type_defs import AuthenticationResultTypeTypeDef
@@ -26,7 +29,8 @@ _INCORRECT = "Incorrect email or password."
 _SIGN_IN_ATTEMPTS = 3
 
 
-def sign_up(request: SignUpRequest) -> SignUpReply:
+def sign_up(request: SignUpRequest, source_ip: str) -> SignUpReply:
+    admit(Route.SIGN_UP, source_ip, request.email)
     try:
         user_id, confirmed = identity.sign_up(request.email, request.password, request.full_name)
     except errors.AlreadyExists:
@@ -34,7 +38,8 @@ def sign_up(request: SignUpRequest) -> SignUpReply:
     return SignUpReply(user_id=user_id, confirmed=confirmed)
 
 
-def confirm_sign_up(request: ConfirmSignUpRequest) -> None:
+def confirm_sign_up(request: ConfirmSignUpRequest, source_ip: str) -> None:
+    admit(Route.CONFIRM, source_ip, request.email)
     try:
         identity.confirm_sign_up(request.email, request.code)
     except (errors.NotFound, errors.NotAuthenticated):
@@ -47,7 +52,8 @@ def confirm_sign_up(request: ConfirmSignUpRequest) -> None:
 _UNREVEALED = (errors.NotFound, errors.InvalidInput, errors.NotAuthenticated)
 
 
-def resend_code(request: EmailRequest) -> None:
+def resend_code(request: EmailRequest, source_ip: str) -> None:
+    admit(Route.RESEND_CODE, source_ip, request.email)
     with suppress(*_UNREVEALED):
         identity.resend_confirmation_code(request.email)
 
@@ -59,11 +65,12 @@ def _password_sign_in(request: SignInRequest) -> "AuthenticationResultTypeTypeDe
         raise errors.NotAuthenticated(_INCORRECT) from None
 
 
-def sign_in(request: SignInRequest) -> SignInReply:
+def sign_in(request: SignInRequest, source_ip: str) -> SignInReply:
     """Tokens for the user. Writes refuse tokens issued before the user's last sign-out, whose
     cut-off is the whole second after it (token `iat` claims count whole seconds); a sign-in in
     that same second would get tokens already refused, so it ends that session and signs in again
     once the second has passed: it takes up to a second longer, and its tokens work."""
+    admit(Route.SIGN_IN, source_ip, request.email)
     result = _password_sign_in(request)
     for _ in range(_SIGN_IN_ATTEMPTS):
         user_id, issued_at = identity.issued_claims(result["AccessToken"])
@@ -81,7 +88,8 @@ def sign_in(request: SignInRequest) -> SignInReply:
     )
 
 
-def refresh(request: RefreshRequest) -> TokensReply:
+def refresh(request: RefreshRequest, source_ip: str) -> TokensReply:
+    admit(Route.REFRESH, source_ip)
     try:
         result = identity.refresh_sign_in(request.refresh_token)
     except (errors.NotFound, errors.NotAuthenticated, errors.InvalidInput):
@@ -89,12 +97,14 @@ def refresh(request: RefreshRequest) -> TokensReply:
     return TokensReply(access_token=result["AccessToken"], id_token=result["IdToken"], expires_in=result["ExpiresIn"])
 
 
-def forgot_password(request: EmailRequest) -> None:
+def forgot_password(request: EmailRequest, source_ip: str) -> None:
+    admit(Route.FORGOT_PASSWORD, source_ip, request.email)
     with suppress(*_UNREVEALED):
         identity.forgot_password(request.email)
 
 
-def reset_password(request: ResetPasswordRequest) -> None:
+def reset_password(request: ResetPasswordRequest, source_ip: str) -> None:
+    admit(Route.RESET_PASSWORD, source_ip, request.email)
     try:
         identity.confirm_forgot_password(request.email, request.code, request.new_password)
     except (errors.NotFound, errors.NotAuthenticated):

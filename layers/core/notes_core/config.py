@@ -92,3 +92,12 @@ class WorkflowSettings(_Settings):
     delete_note_state_machine_arn: NonEmpty
     delete_account_state_machine_arn: NonEmpty
     purge_trash_state_machine_arn: NonEmpty
+
+
+class RequestLimitSettings(_Settings, kw_only=True):
+    """How many requests one source IP address may make to the public auth routes (README, "Limits
+    of the public auth routes"): attempts at a password, code or refresh token per route and minute;
+    requests that send an email per day, the three routes together."""
+
+    auth_attempts_per_source_ip_per_minute: Annotated[int, Meta(ge=1, le=100000)] = 30
+    auth_emails_per_source_ip_per_day: Annotated[int, Meta(ge=1, le=100000)] = 10

@@ -97,3 +97,13 @@ class InvalidCode(DomainError):
 
 class RateLimited(DomainError):
     """Too many attempts; the client should wait before trying again."""
+
+
+class RequestLimitReached(DomainError):
+    """A per-client limit of a public auth route is used up for now (too many requests from one
+    source IP address, or for one email address): nothing was done; the client may try again in
+    `retry_after` seconds, when the limit's window ends."""
+
+    def __init__(self, detail: str, retry_after: int, limit: dict[str, Any]) -> None:
+        super().__init__(detail, limit=limit, retry_after=retry_after)
+        self.retry_after = retry_after

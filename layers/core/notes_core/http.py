@@ -15,7 +15,7 @@ import msgspec
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import deadline, errors
+from notes_core import deadline, errors, json_text
 from notes_core.caller import Caller
 from notes_core.note import DEVICE_ID_PATTERN
 from notes_core.observability import logger, metrics, tracer
@@ -49,8 +49,10 @@ PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
         400,
         "malformed-request",
         "The request could not be read",
-        "The body is not JSON (or is missing), a query parameter is out of its range, the cursor is not one this "
-        "API issued, If-Match is not one of this API's ETags, or If-Match and base_version name different versions.",
+        f"The body is not JSON (or is missing), nests arrays and objects more than {json_text.MAX_DEPTH} levels deep, "
+        "or repeats a member name within an object; a query parameter is out of its range; the cursor is not one "
+        f"this API issued (nested more than {json_text.MAX_DEPTH} levels deep, it never is); If-Match is not one of "
+        "this API's ETags, or If-Match and base_version name different versions.",
         "Fix the request: sent again unchanged, it gets the same answer. For a cursor, pull from the beginning.",
     ),
     errors.InvalidCode: ProblemKind(
@@ -140,8 +142,8 @@ PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
         415,
         "unsupported-media-type",
         "Unsupported media type",
-        "A body sent as something other than application/json, or an image type other than image/jpeg, image/png, "
-        "image/webp, image/gif and image/heic.",
+        "A body sent without content-type: application/json (or a +json type), or as another media type; or an "
+        "image type other than image/jpeg, image/png, image/webp, image/gif and image/heic.",
         "Send content-type: application/json; convert the image to one of those types.",
     ),
     errors.InvalidInput: ProblemKind(
@@ -167,6 +169,16 @@ PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
         "minutes), and codes and emails have their own limits.",
         "Wait, then retry with exponential backoff; tell the user why.",
     ),
+    errors.RequestLimitReached: ProblemKind(
+        429,
+        "request-limit",
+        "Too many requests from this address or for this email",
+        "A public auth route's per-client limit is used up for now: too many requests from one source IP address, "
+        'or for one email address, in the limit\'s window (README, "Limits of the public auth routes"). `limit` '
+        "names it (`name`, `requests`, `window_seconds`); nothing was done.",
+        "Wait the Retry-After header's seconds (also `retry_after`) before trying again, and tell the user when; "
+        "sooner, the answer is the same.",
+    ),
 }
 INTERNAL_ERROR = ProblemKind(
     500,
@@ -190,6 +202,8 @@ class HttpRequest:
         self.path_parameters: dict[str, str] = dict(event.get("pathParameters") or {})
         authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
         self.claims: dict[str, str] = dict((authorizer.get("jwt") or {}).get("claims") or {})
+        # The TCP peer of the request as API Gateway saw it (a client cannot set it with a header).
+        self.source_ip: str = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp") or ""
         # Bytes, not text: a body that is not UTF-8 is malformed JSON (400), not a decoding crash.
         raw = event.get("body") or ""
         self.body: bytes = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
@@ -197,10 +211,12 @@ class HttpRequest:
 
 def _raw_json(event: HttpRequest) -> bytes:
     """The body's bytes, once it is known to be JSON of an acceptable size."""
-    content_type = (event.headers.get("content-type") or JSON).split(";")[0].strip().lower()
-    if content_type != JSON and not content_type.endswith("+json"):
-        raise errors.UnsupportedMediaType(f"Send the body as {JSON}, not {content_type}.")
     body = event.body
+    declared = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if not declared and body:
+        raise errors.UnsupportedMediaType(f"Send the body with content-type: {JSON}.")
+    if declared and declared != JSON and not declared.endswith("+json"):
+        raise errors.UnsupportedMediaType(f"Send the body as {JSON}, not as another media type.")
     if len(body) > MAX_BODY_BYTES:
         raise errors.PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
     if not body.strip():
@@ -227,28 +243,47 @@ def _decoder[Body](model: type[Body]) -> msgspec.json.Decoder[Body]:
 
 
 _UNTYPED = msgspec.json.Decoder(float_hook=_whole_number)
+_SYNTAX = msgspec.json.Decoder(msgspec.Raw)  # reads a text through, building nothing
 
 
 def json_body[Body](event: HttpRequest, model: type[Body]) -> Body:
-    """Parse and validate the JSON body; unknown or server-owned fields are refused by the model."""
+    """Parse and validate the JSON body; unknown or server-owned fields are refused by the model.
+
+    A text nested too deep is refused before any decoder recurses into it (notes_core.json_text),
+    one that repeats a member name once it is otherwise accepted."""
     body = _raw_json(event)
+    outline = json_text.Outline(body)
+    if outline.too_deep():
+        raise errors.MalformedRequest(f"The body nests arrays and objects more than {json_text.MAX_DEPTH} levels deep.")
+    parsed, value = _read(body, model)
+    if outline.repeats_a_name(value):
+        raise errors.MalformedRequest("An object in the body has two members of the same name.")
+    return parsed
+
+
+def _read[Body](body: bytes, model: type[Body]) -> tuple[Body, Any]:
+    """The body read as `model`, and as plain JSON values (for the names check)."""
     try:
-        return _decoder(model).decode(body)
-    except msgspec.ValidationError:
-        # msgspec stops at the first value of the wrong type, maybe before malformed JSON further on,
-        # which is a 400 whatever its types: read it again without them to tell. A typed integer
-        # written as 2.0 is refused by the typed read, so the value read without types is checked
-        # again (msgspec.convert is as strict: true and "2" are still not integers).
+        return _decoder(model).decode(body), _UNTYPED.decode(body)
+    except msgspec.ValidationError as invalid:
+        # msgspec stops at the first value of the wrong type, maybe before malformed JSON further
+        # on, which is a 400 whatever its types: the text is read through to tell (without building
+        # what it holds, which would cost a second for 5 MiB of nested arrays).
         try:
-            value = _UNTYPED.decode(body)
-        except msgspec.DecodeError as malformed:
-            raise validation_error(malformed) from None
-        try:
-            return msgspec.convert(value, type=model)
-        except msgspec.ValidationError as invalid:
+            _SYNTAX.decode(body)
+        except msgspec.DecodeError:
+            raise errors.MalformedRequest("The body is not valid JSON.") from None
+        if "got `float`" not in str(invalid):
             raise validation_error(invalid) from None
-    except msgspec.DecodeError as exc:
-        raise validation_error(exc) from None
+    except msgspec.DecodeError:
+        raise errors.MalformedRequest("The body is not valid JSON.") from None
+    # A typed integer written as 2.0 is refused by the typed read, so the value read without types
+    # is checked again (msgspec.convert is as strict otherwise: true and "2" are still not integers).
+    try:
+        value = _UNTYPED.decode(body)
+        return msgspec.convert(value, type=model), value
+    except msgspec.ValidationError as invalid:
+        raise validation_error(invalid) from None
 
 
 def json_body_keys(event: HttpRequest) -> list[str]:
@@ -269,25 +304,31 @@ _LOCATED = re.compile(r"^(?P<detail>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOT
 _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
+# How much of what the client wrote a problem repeats: an unknown member's name in the pointer, an
+# enum value msgspec quotes in its message. Both could be megabytes, and escaped in a pointer
+# (~1 for /) or quoted (a backslash doubled twice) a problem would outgrow Lambda's 6 MB response
+# limit, which API Gateway answers with a 5xx.
+MAX_ECHOED_CHARS = 200
 
 
-def validation_error(exc: msgspec.DecodeError) -> errors.DomainError:
-    """Turn msgspec's report into a problem: unreadable JSON is 400, anything else 422 naming the
-    member at fault as a JSON pointer ("Expected `int`, got `str` - at `$.changes[0].base_version`"
-    is /changes/0/base_version)."""
-    if not isinstance(exc, msgspec.ValidationError):
-        return errors.MalformedRequest("The body is not valid JSON.")
+def validation_error(exc: msgspec.ValidationError) -> errors.InvalidInput:
+    """Turn msgspec's report into a 422 problem naming the member at fault as a JSON pointer
+    ("Expected `int`, got `str` - at `$.changes[0].base_version`" is /changes/0/base_version)."""
     located = _LOCATED.match(str(exc))
     assert located is not None  # the pattern matches any text
     detail, path = located.group("detail"), located.group("path") or ""
     parts = [name or index for name, index in _PATH_PART.findall(path)]
     unknown, missing = _UNKNOWN_FIELD.match(detail), _MISSING_FIELD.match(detail)
-    if unknown:
+    if unknown and len(unknown.group("name")) > MAX_ECHOED_CHARS:
+        detail = f"unknown field (its name, over {MAX_ECHOED_CHARS} characters, is left out of the pointer)"
+    elif unknown:
         parts.append(unknown.group("name"))
         detail = "unknown or server-owned field"
     elif missing:
         parts.append(missing.group("name"))
         detail = "required"
+    elif len(detail) > MAX_ECHOED_CHARS:
+        detail = detail[:MAX_ECHOED_CHARS] + "..."
     pointer = "/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
     return errors.InvalidInput("The request body is not valid.", errors=[{"pointer": pointer, "detail": detail}])
 
@@ -425,7 +466,11 @@ def problem_document(exc: errors.DomainError) -> dict[str, Any]:
 
 def problem_for(exc: errors.DomainError) -> Response:
     """The problem response for a domain error: the single status mapping of the API."""
-    return problem(_kind(exc), exc.detail, exc.extensions)
+    response = problem(_kind(exc), exc.detail, exc.extensions)
+    if isinstance(exc, errors.RequestLimitReached):
+        # Delay-seconds, RFC 9110 section 10.2.3.
+        response["headers"]["retry-after"] = str(exc.retry_after)
+    return response
 
 
 def problem_responses(handler: Handler) -> Handler:

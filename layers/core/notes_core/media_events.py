@@ -6,9 +6,9 @@ arrive more than once: each step below is safe to repeat. A failure raises, so t
 only it) is retried by SQS and ends in the dead-letter queue if it keeps failing.
 
 An uploaded image is accepted only if its reservation exists, is still pending and has not
-expired, its note is not deleted, its size is within the declared size (and the limit), and its
-first bytes are the declared type. Otherwise the object is deleted and the image, if listed, is
-marked rejected.
+expired, its note is not deleted, its size is within the declared size (and the limit), and it
+parses as an image of the declared type (notes_core.images). Otherwise the object is deleted and the
+image, if listed, is marked rejected.
 """
 
 import time
@@ -90,7 +90,9 @@ def _check_media(user_id: str, note_id: str, media_id: str, key: str) -> None:
     # A pending upload, or another object posted over an accepted one (the link is reusable until
     # it expires): either way this object must pass the checks.
     fresh = reserved.status == "pending" and int(time.time()) <= reserved.reserved_until
-    accepted = fresh and _acceptable(key, stored, reserved.content_type, reserved.size)
+    accepted = fresh and _verdict(key, stored, reserved.content_type, reserved.size)
+    if accepted is None:
+        return  # replaced or deleted since the head: the newer object's own event decides
     if not accepted:
         storage.delete(key)
     metrics.add_metric(name="ImagesAccepted" if accepted else "ImagesRejected", unit=MetricUnit.Count, value=1)
@@ -104,11 +106,16 @@ def _check_media(user_id: str, note_id: str, media_id: str, key: str) -> None:
         storage.delete(key)  # the image left the note meanwhile
 
 
-def _acceptable(key: str, stored: storage.StoredObject, content_type: str, declared_size: int) -> bool:
+def _verdict(key: str, stored: storage.StoredObject, content_type: str, declared_size: int) -> bool | None:
+    """Whether the object passes the checks; None when it is no longer the object `stored` describes.
+
+    The size is checked before a byte is read, so at most MAX_MEDIA_BYTES are ever read."""
     if stored.size > min(declared_size, MAX_MEDIA_BYTES) or stored.content_type.lower() != content_type:
         return False
-    head = storage.first_bytes(key, images.MAGIC_BYTES_NEEDED)
-    return head is not None and images.matches(content_type, head)
+    data = storage.read(key, stored.etag)
+    if data is None:
+        return None
+    return images.is_image(content_type, data)
 
 
 def _check_photo(user_id: str, key: str) -> None:
@@ -118,11 +125,15 @@ def _check_photo(user_id: str, key: str) -> None:
         return  # gone since, or a redelivered event of the accepted photo
     declared = user.photo_pending
     now = int(time.time())
-    if (
+    accepted = (
         declared is not None
         and now <= declared.at + 120
-        and _acceptable(key, stored, declared.content_type, declared.size)
-    ):
+        and _verdict(key, stored, declared.content_type, declared.size)
+    )
+    if accepted is None:
+        return  # replaced or deleted since the head: the newer object's own event decides
+    if accepted:
+        assert declared is not None
         table.settle_photo(user_id, table.Photo(declared.content_type, stored.size, now, stored.etag))
         return
     storage.delete(key)  # the photo it replaced is gone too: one key holds the profile photo

@@ -20,6 +20,7 @@ from notes_core.models.notes import (
     NotesPageReply,
     UpdatedNoteReply,
     UpdateNoteRequest,
+    page_of,
 )
 
 _settings = load_settings(NotesSettings)
@@ -83,12 +84,13 @@ def list_notes(caller: Caller, limit: int, cursor: str | None, trashed: bool = F
     """Live notes, most recently changed first; or the trash, most recently trashed first."""
     before = cursors.read_list_cursor(cursor, trashed) if cursor else None
     notes, more = table.query_listed(caller.user_id, trashed, before, limit)
+    page = page_of(notes)
     next_cursor = None
-    if more and notes:
-        last = notes[-1]
+    if (more or len(page) < len(notes)) and notes:
+        last = notes[len(page) - 1]
         position = last.trashed_seq if trashed and last.trashed_seq is not None else last.seq
         next_cursor = cursors.list_cursor(position, last.id, trashed)
-    return NotesPageReply(notes=[NoteReply.of(note) for note in notes], next_cursor=next_cursor)
+    return NotesPageReply(notes=page, next_cursor=next_cursor)
 
 
 def _base_version(if_match: Precondition, body_version: int | None) -> int | Literal["*"] | None:

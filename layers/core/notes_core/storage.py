@@ -78,12 +78,18 @@ def head(key: str) -> StoredObject | None:
     return StoredObject(size=reply["ContentLength"], content_type=reply.get("ContentType", ""), etag=reply["ETag"])
 
 
-def first_bytes(key: str, count: int) -> bytes | None:
-    """The object's first `count` bytes (one ranged GET), or None when it is gone."""
+def read(key: str, etag: str) -> bytes | None:
+    """The whole object, if it is still the one whose ETag is `etag`; None when it is gone or was
+    replaced since (a new object under the key comes with an S3 event of its own).
+
+    If-Match makes S3 answer 412 Precondition Failed rather than another object's bytes (GetObject,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), so what is read is what
+    `head` measured. The body is read once, into one bytes object: callers bound its size first.
+    """
     try:
-        reply = _s3().get_object(Bucket=_settings.bucket_name, Key=key, Range=f"bytes=0-{count - 1}")
+        reply = _s3().get_object(Bucket=_settings.bucket_name, Key=key, IfMatch=etag)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "InvalidRange"):
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "PreconditionFailed", "412"):
             return None
         raise
     data: bytes = reply["Body"].read()

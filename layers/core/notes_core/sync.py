@@ -12,19 +12,13 @@ nothing before it).
 import time
 from typing import Any
 
-import msgspec
-
 from notes_core import changes, cursors, errors, table
 from notes_core.caller import Caller
 from notes_core.config import NotesSettings, load_settings
-from notes_core.http import MAX_BODY_BYTES, parse_item, problem_document
-from notes_core.models.notes import NoteReply, PullReply, PushChange, PushReply, PushRequest, PushResult
-from notes_core.note import Note
+from notes_core.http import parse_item, problem_document
+from notes_core.models.notes import NoteReply, PullReply, PushChange, PushReply, PushRequest, PushResult, page_of
 
 _settings = load_settings(NotesSettings)
-
-# Pages stay well under Lambda's 6 MB response limit whatever the notes hold.
-PAGE_BYTE_BUDGET = MAX_BODY_BYTES
 
 
 def pull(caller: Caller, cursor: str | None, limit: int) -> PullReply:
@@ -35,23 +29,12 @@ def pull(caller: Caller, cursor: str | None, limit: int) -> PullReply:
             "This cursor is older than the tombstone retention; discard local state and sync from the beginning."
         )
     notes, read_up_to, has_more = table.query_changes(caller.user_id, after_seq, limit, now)
-    page = [NoteReply.of(note) for note in notes]
-    budget = PAGE_BYTE_BUDGET
-    if sum(_most_json_bytes(note) for note in notes) > budget:  # only then measure each note exactly
-        for index, reply in enumerate(page):
-            budget -= len(msgspec.json.encode(reply)) + 1
-            if budget < 0 and index > 0:  # the rest comes on the next page
-                page, read_up_to, has_more = page[:index], notes[index - 1].seq, True
-                break
+    page = page_of(notes)
+    if len(page) < len(notes):  # the rest comes on the next page
+        read_up_to, has_more = notes[len(page) - 1].seq, True
     next_seq = read_up_to if read_up_to is not None else after_seq
     next_cursor = cursors.feed_cursor(next_seq, complete_since if has_more else now)
     return PullReply(changes=page, cursor=next_cursor, has_more=has_more)
-
-
-def _most_json_bytes(note: Note) -> int:
-    """An upper bound of the note's JSON size: a byte of text escapes to at most 6 (\\u0001); the
-    ids, times and flags take under 512 bytes, and each image entry under 200."""
-    return 6 * (len(note.title.encode()) + len(note.content.encode())) + 512 + 200 * len(note.media)
 
 
 def push(caller: Caller, request: PushRequest) -> PushReply:

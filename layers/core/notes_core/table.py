@@ -8,8 +8,13 @@ multi-change request, so that its exact replay answers the same. Note items carr
 by-seq: the changes feed); while live, `live_seq` (index live-by-seq: the notes list, which so
 never reads a tombstone or a trashed note); while trashed, `trashed_seq` (index trash-by-seq: the
 trash) and `trash_shard`, `purge_after` and `trashed_v` (global index trash-expiry: what the
-scheduled purge deletes). Revision items carry none of these, so no index holds them. DynamoDB's
-error codes become the exceptions below; nothing outside this module sees botocore.
+scheduled purge deletes). Revision items carry none of these, so no index holds them.
+
+The public auth routes' request counters (notes_core.request_limits) live in partitions of their
+own, `#limit#<limit>#<key>`, which no Cognito sub (a UUID) can be, one item per window (`id`: the
+window's start); they hold `requests` and `expires_at` (the table's TTL attribute) only, so no index
+holds them and no user's query reads them. DynamoDB's error codes become the exceptions below;
+nothing outside this module sees botocore.
 """
 
 import hashlib
@@ -21,7 +26,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from notes_core import aws
 from notes_core.config import TableSettings, load_settings
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 USER_ITEM_ID = "#user"
+LIMIT_PREFIX = "#limit#"  # partitions of the request counters (template.yaml grants by it: LeadingKeys)
 FEED_INDEX = "by-seq"
 LIVE_INDEX = "live-by-seq"
 TRASH_INDEX = "trash-by-seq"
@@ -100,6 +107,25 @@ class SequenceMoved(Exception):
 
 class WriteRefused(Exception):
     """The caller's token predates a sign-out, or the account is being deleted."""
+
+
+class CounterUnavailable(Exception):
+    """A request counter could not be written for a reason of the table's own (throttled, failing or
+    out of reach after the client's retries): nothing about the request is known."""
+
+
+# What DynamoDB answers when the fault is its own and a retry may succeed: the throttling and
+# internal-error codes of "Error handling with DynamoDB"
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+_TABLE_FAULTS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -373,7 +399,7 @@ def query_listed(user_id: str, trashed: bool, before: tuple[int, str] | None, li
     after the (position, id) `before`.
 
     One Query on the sparse live or trash index: nothing else is ever read. Asks for one note more
-    than `limit` to know whether another page exists.
+    than `limit` to know whether another page exists (or DynamoDB says so).
     """
     index, position = (TRASH_INDEX, "trashed_seq") if trashed else (LIVE_INDEX, "live_seq")
     request: dict[str, Any] = {
@@ -388,8 +414,12 @@ def query_listed(user_id: str, trashed: bool, before: tuple[int, str] | None, li
     if before is not None:
         seq, note_id = before
         request["ExclusiveStartKey"] = {**_key(user_id, note_id), position: {"N": str(seq)}}
-    items = _dynamodb().query(**request)["Items"]
-    return [note_of(item) for item in items[:limit]], len(items) > limit
+    reply = _dynamodb().query(**request)
+    items = reply["Items"]
+    # A Query returns at most 1 MB of items whatever its Limit, then a LastEvaluatedKey: more follow
+    # (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html).
+    more = len(items) > limit or "LastEvaluatedKey" in reply
+    return [note_of(item) for item in items[:limit]], more
 
 
 @dataclass(frozen=True)
@@ -685,3 +715,31 @@ def record_sign_out(user_id: str, not_before: int) -> None:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
         # A concurrent sign-out already set the same or a later cut-off.
+
+
+def count_request(partition: str, window_start: int, window_end: int, limit: int) -> bool:
+    """Count one request in the counter of `partition` for the window starting at `window_start`,
+    unless it has counted `limit` already: True when counted. One conditional UpdateItem; the item
+    expires (TTL) when its window ends. CounterUnavailable when the table could not count."""
+    try:
+        _dynamodb().update_item(
+            TableName=_settings.table_name,
+            Key=_key(partition, str(window_start)),
+            UpdateExpression="ADD requests :one SET expires_at = :window_end",
+            ConditionExpression="attribute_not_exists(requests) OR requests < :limit",
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+                ":window_end": {"N": str(window_end)},
+            },
+        )
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            return False
+        if code in _TABLE_FAULTS:
+            raise CounterUnavailable(code) from None
+        raise
+    except (EndpointUnreachable, HTTPClientError) as exc:  # out of reach, or no answer in time
+        raise CounterUnavailable(type(exc).__name__) from None
+    return True

@@ -1,8 +1,10 @@
 """Bodies of the notes routes (/v1/notes*) and the sync routes (/v1/sync)."""
 
+from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
+import msgspec
 from msgspec import Meta
 
 from notes_core.models import Reply, Request
@@ -169,6 +171,31 @@ class UpdateNoteRequest(NoteEdit):
     def __post_init__(self) -> None:
         if not self.fields():
             raise ValueError("send title, content, trashed or several")
+
+
+# Pages of notes stay well under Lambda's 6 MB response limit whatever the notes hold (past it,
+# Lambda drops the answer and API Gateway answers 500).
+PAGE_BYTES = 5 * 1024 * 1024
+
+
+def _most_json_bytes(note: Note) -> int:
+    """An upper bound of the note's JSON size: a byte of text escapes to at most 6 (\\u0001); the
+    ids, times and flags take under 512 bytes, and each image entry under 200."""
+    return 6 * (len(note.title.encode()) + len(note.content.encode())) + 512 + 200 * len(note.media)
+
+
+def page_of(notes: Sequence[Note]) -> list[NoteReply]:
+    """The replies of as many of the notes, from the first, as fit in PAGE_BYTES of JSON (one at
+    least); the rest belong on the next page."""
+    replies = [NoteReply.of(note) for note in notes]
+    if sum(_most_json_bytes(note) for note in notes) <= PAGE_BYTES:  # only then measure each exactly
+        return replies
+    budget = PAGE_BYTES
+    for index, reply in enumerate(replies):
+        budget -= len(msgspec.json.encode(reply)) + 1
+        if budget < 0 and index > 0:
+            return replies[:index]
+    return replies
 
 
 class NotesPageReply(Reply):

@@ -118,8 +118,10 @@ this time (for people, not programs). A 422 adds `errors`: `[{{"pointer": "/chan
 "detail": "..."}}]`, one JSON pointer per member at fault (a header at fault is named by `header`
 instead: `{{"header": "Device-Id", "detail": "..."}}`). A 412, and a 409 `already-exists` on a note
 create, add `note`, the server's copy (and the 412 `conflicting_fields`, and `conflict_reason`
-`merge-budget` when the request had no time left to merge the edit: send it again). Batch and push
-results embed the same documents, per item, in `problem`.
+`merge-budget` when the request had no time left to merge the edit: send it again). A 429
+`request-limit` adds `limit` (`{{"name": "sign-in-per-source-ip", "requests": 30, "window_seconds": 60}}`)
+and `retry_after`, the seconds its `Retry-After` header says too. Batch and push results embed the
+same documents, per item, in `problem`.
 
 {problem_table()}
 
@@ -132,6 +134,6 @@ results embed the same documents, per item, in `problem`.
 Retries are safe in this API: every write replayed after a lost answer applies once and answers the
 same (docs/sync-protocol.md, "Retries are safe"). Retry on a network failure, 409 `write-contention`,
 429 and 500, with exponential backoff and full jitter (for instance 0.5 s doubling to 30 s, a random
-delay up to that); refresh the tokens once on a 401; never retry any other 4xx unchanged: it gets the
-same answer.
+delay up to that); a 429 with a `Retry-After` header, not before its seconds have passed. Refresh the
+tokens once on a 401; never retry any other 4xx unchanged: it gets the same answer.
 """

@@ -180,5 +180,9 @@ PROBLEM_DETAILS: dict[str, tuple[str, dict[str, object]]] = {
     ),
     "precondition-required": ("Send If-Match with the note's ETag, or base_version in the body.", {}),
     "too-many-requests": ("Too many failed attempts; wait a while and try again.", {}),
+    "request-limit": (
+        "At most 30 sign-in requests from one IP address a minute; try again in 42 s.",
+        {"limit": {"name": "sign-in-per-source-ip", "requests": 30, "window_seconds": 60}, "retry_after": 42},
+    ),
     "internal-error": ("Something went wrong on our side; the request can be retried.", {}),
 }

@@ -17,6 +17,7 @@ import msgspec
 
 from notes_core import errors
 from notes_core.http import INTERNAL_ERROR, MAX_BODY_BYTES, PROBLEMS, ProblemKind
+from notes_core.json_text import MAX_DEPTH
 from notes_core.models import Reply
 from notes_core.models import account as account_models
 from notes_core.models import auth as auth_models
@@ -168,7 +169,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.SIGN_UP,
         ex.SIGNED_UP,
         public=True,
-        problems=(errors.AlreadyExists, errors.RateLimited),
+        problems=(errors.AlreadyExists, errors.RateLimited, errors.RequestLimitReached),
         description="A retry after a lost answer gets 409 already-exists: go on with POST /v1/auth/confirm.",
     ),
     Operation(
@@ -181,7 +182,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth_models.ConfirmSignUpRequest,
         request_example=ex.CONFIRM,
         public=True,
-        problems=(errors.InvalidCode, errors.RateLimited),
+        problems=(errors.InvalidCode, errors.RateLimited, errors.RequestLimitReached),
         description="Unknown and already confirmed emails get 400 invalid-code too: the answer does not tell "
         "whether an email is registered.",
     ),
@@ -195,7 +196,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth_models.EmailRequest,
         request_example=ex.EMAIL_ONLY,
         public=True,
-        problems=(errors.RateLimited,),
+        problems=(errors.RateLimited, errors.RequestLimitReached),
         description="The same answer for any email, registered or not.",
     ),
     Operation(
@@ -210,7 +211,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.SIGN_IN,
         ex.SIGNED_IN,
         public=True,
-        problems=(errors.NotAuthenticated, errors.UserNotConfirmed, errors.RateLimited),
+        problems=(errors.NotAuthenticated, errors.UserNotConfirmed, errors.RateLimited, errors.RequestLimitReached),
         description="A wrong password and an unknown email get the same 401. Five failures in a row lock the email "
         "out (429), for 1 s doubling to 15 minutes.",
     ),
@@ -226,7 +227,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.REFRESH,
         ex.REFRESHED,
         public=True,
-        problems=(errors.NotAuthenticated, errors.RateLimited),
+        problems=(errors.NotAuthenticated, errors.RateLimited, errors.RequestLimitReached),
     ),
     Operation(
         "POST",
@@ -238,7 +239,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth_models.EmailRequest,
         request_example=ex.EMAIL_ONLY,
         public=True,
-        problems=(errors.RateLimited,),
+        problems=(errors.RateLimited, errors.RequestLimitReached),
         description="The same answer for any email, registered or not.",
     ),
     Operation(
@@ -251,7 +252,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth_models.ResetPasswordRequest,
         request_example=ex.RESET_PASSWORD,
         public=True,
-        problems=(errors.InvalidCode, errors.RateLimited),
+        problems=(errors.InvalidCode, errors.RateLimited, errors.RequestLimitReached),
     ),
     Operation(
         "POST",
@@ -674,6 +675,21 @@ def _problem_schema() -> dict[str, Any]:
                 "description": "412 only, when the conflict is not about the texts: `merge-budget`, the request had "
                 "no time left to merge the edit with the changes made since its base. Send it again.",
             },
+            "limit": {
+                "type": "object",
+                "description": "429 request-limit only: the limit used up.",
+                "properties": {
+                    "name": {"type": "string", "description": "Which limit, e.g. sign-in-per-source-ip."},
+                    "requests": {"type": "integer", "description": "The requests it allows per window."},
+                    "window_seconds": {"type": "integer", "description": "Its window."},
+                },
+                "required": ["name", "requests", "window_seconds"],
+            },
+            "retry_after": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "429 request-limit only: the Retry-After header's seconds.",
+            },
         },
         "required": ["type", "title", "status", "detail"],
     }
@@ -686,6 +702,13 @@ _GATEWAY_ERROR_SCHEMA = {
     + catalogue.gateway_table(),
     "properties": {"message": {"type": "string", "enum": [answer.message for answer in catalogue.GATEWAY_ANSWERS]}},
     "required": ["message"],
+}
+_RETRY_AFTER = {
+    "description": "Sent with the request-limit problem: the seconds until the limit's window ends; retry no "
+    "sooner. (The gateway's 429 and the too-many-requests problem come without it: back off.)",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1},
+    "example": 42,
 }
 _WWW_AUTHENTICATE = {
     "description": "Sent with the gateway's 401: why the JWT authorizer refused the token.",
@@ -700,9 +723,11 @@ _DESCRIPTION = (
     "www-authenticate header), 429 when a route is throttled, 404 for a path no route matches, 413 for a body "
     "over 10 MB, 431 for headers over 10,240 bytes, 500 when the function cannot be invoked. Tell the two apart "
     "by the content type. Every answer carries an apigw-requestid header; quote it when reporting a problem.\n\n"
-    "Retry a network failure, a 409 write-contention, a 429 or a 500 with exponential backoff and jitter: every "
-    "write is safe to replay (each operation says what a replay is answered). Refresh the tokens once on a 401. "
-    "Each route takes 100 requests a second in bursts of 200 by default."
+    "Retry a network failure, a 409 write-contention, a 429 or a 500 with exponential backoff and jitter (a 429 "
+    "with Retry-After no sooner than its seconds): every write is safe to replay (each operation says what a replay "
+    "is answered). Refresh the tokens once on a 401. Each route takes 100 requests a second in bursts of 200 by "
+    "default; the public auth routes also limit each source IP address and each email address (429 "
+    "request-limit)."
 )
 
 
@@ -786,6 +811,8 @@ def _responses(operation: Operation, reply_ref: dict[str, Any]) -> dict[str, Any
         )
     if not operation.public:
         responses["401"]["headers"] = {"www-authenticate": _WWW_AUTHENTICATE}
+    if errors.RequestLimitReached in operation.problems:
+        responses["429"]["headers"] = {"Retry-After": _RETRY_AFTER}
     return responses
 
 
@@ -829,7 +856,9 @@ def build_document() -> dict[str, Any]:
             assert operation.request_example is not None, operation.operation_id
             entry["requestBody"] = {
                 "required": True,
-                "description": f"As application/json (else 415), at most {MAX_BODY_BYTES} bytes (5 MiB; else 413).",
+                "description": f"Sent with content-type: application/json (else 415), at most {MAX_BODY_BYTES} bytes "
+                f"(5 MiB; else 413), nested at most {MAX_DEPTH} levels deep, no member name repeated in an object "
+                "(else 400).",
                 "content": {
                     "application/json": {
                         "schema": ref_of[operation.request],
