@@ -212,7 +212,19 @@ def _entries(api: Api, route: tpl.Route, user: User) -> Iterator[Entry]:
     for name in _parameters(route, "path"):
         yield from (Entry(f"{name} {text_name}", path={name: text}) for text_name, text in TEXTS.items())
     for name in _parameters(route, "header"):
-        yield from (Entry(f"{name} {text_name}", headers={name.lower(): text}) for text_name, text in IF_MATCH.items())
+        corpus = _refused_by(_parameter(route, name), IF_MATCH)
+        yield from (Entry(f"{name} {text_name}", headers={name.lower(): text}) for text_name, text in corpus.items())
+
+
+def _parameter(route: tpl.Route, name: str) -> dict[str, Any]:
+    return next(p for p in _operation(route).get("parameters", []) if p["name"] == name)
+
+
+def _refused_by(parameter: dict[str, Any], corpus: dict[str, str]) -> dict[str, str]:
+    """The texts of `corpus` the parameter's documented pattern refuses: one it admits (a device id
+    made of digits, an ETag naming another version) is a request like any other."""
+    pattern = parameter["schema"].get("pattern")
+    return {name: text for name, text in corpus.items() if pattern is None or not re.search(pattern, text)}
 
 
 # What notes_core.http offers a handler to read a request with (but its caller), by the part of
@@ -221,7 +233,7 @@ READERS = {
     "body": {"json_body", "json_body_keys"},
     "query": {"query_int", "query_flag", "query_text"},
     "path": {"path_id", "path_version"},
-    "header": {"if_match"},
+    "header": {"if_match", "device_id"},
 }
 
 
