@@ -129,10 +129,6 @@ class Note:
         value: FieldValue = getattr(self, name)
         return value
 
-    def changed_since(self, base_version: int, names: tuple[str, ...] = NOTE_FIELDS) -> tuple[str, ...]:
-        """The fields among `names` changed by a version after `base_version`."""
-        return tuple(name for name in names if self.field_versions.get(name, 0) > base_version)
-
     def with_fields(self, fields: dict[str, FieldValue], seq: int, now: str, trash_seconds: float) -> "Note":
         """The note with `fields` changed, at the next version. Trashing stamps when (and when the
         scheduled purge may delete it, `trash_seconds` later); restoring clears both."""
