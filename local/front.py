@@ -17,6 +17,7 @@ import json
 import mimetypes
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -522,6 +523,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 class FrontServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Connections wait in the listen queue while the accept loop catches up; socketserver's default
+    # of 5 reset or stalled a burst of ~32 clients, which API Gateway takes whole. The kernel caps it
+    # at net.core.somaxconn.
+    request_queue_size = socket.SOMAXCONN
 
 
 def make_front(api: LocalApi, port: int) -> FrontServer:

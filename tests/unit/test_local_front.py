@@ -1,13 +1,25 @@
 """local.front: the parts of the local HTTP API that need no server."""
 
 import json
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from local.front import AccessLogFormat, Handled, LocalApi, Request, TokenBucket, context_variables, gateway_answer
+from local.front import (
+    AccessLogFormat,
+    Handled,
+    LocalApi,
+    Request,
+    TokenBucket,
+    context_variables,
+    gateway_answer,
+    make_front,
+)
 from local.functions import LAMBDA_RESPONSE_BYTES, Functions
 from local.provision import Provisioned
 from local.template import Resolver
@@ -143,3 +155,40 @@ def test_an_answer_over_lambdas_response_payload_limit_is_the_gateways_500(char:
         )
     else:
         assert len(handled.response.body) == count * len(char.encode())
+
+
+def test_connections_arriving_together_all_wait_their_turn() -> None:
+    # Given the front listening but not yet accepting, and 64 clients connecting at once (a burst
+    # API Gateway takes whole): each waits a second at most
+    server = make_front(_front(), 0)
+    try:
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            connections = list(pool.map(_connect, [server.server_address[:2]] * 64))
+
+        # When the front starts accepting and each asks for a small answer
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        statuses = [_status_of_a_get(connection) for connection in connections]
+
+        # Then every one got through its listen queue and has its answer
+        assert statuses == ["200"] * 64
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _connect(address: tuple[str, int]) -> socket.socket | OSError:
+    try:
+        return socket.create_connection(address, timeout=1)
+    except OSError as refused:
+        return refused
+
+
+def _status_of_a_get(connection: socket.socket | OSError) -> str:
+    if isinstance(connection, OSError):
+        return f"not connected: {connection!r}"
+    with connection:
+        connection.sendall(b"GET /sized?char=a&count=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer.split(b" ", 2)[1].decode()
