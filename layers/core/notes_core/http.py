@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import errors, json_text
 from notes_core.caller import Caller
+from notes_core.models import MAX_ECHOED_CHARS
 from notes_core.observability import logger, metrics, tracer
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # Lambda payloads stop at 6 MB; refuse bodies before that.
@@ -303,11 +304,6 @@ _LOCATED = re.compile(r"^(?P<detail>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOT
 _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
-# How much of what the client wrote an answer repeats: an unknown member's name in the pointer, an
-# enum value msgspec quotes in its message, a refused item's id. Each could be megabytes, and escaped in a pointer
-# (~1 for /) or quoted (a backslash doubled twice) a problem would outgrow Lambda's 6 MB response
-# limit, which API Gateway answers with a 5xx.
-MAX_ECHOED_CHARS = 200
 
 
 def echoed_id(item: Any) -> str | None:

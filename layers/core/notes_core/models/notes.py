@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from notes_core.models import Reply, Request
+from notes_core.models import MAX_ECHOED_CHARS, Reply, Request
 from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS, NOTE_FIELDS, FieldValue, MediaStatus, Note, Revision
 
 Title = Annotated[str, Meta(max_length=MAX_TITLE_CHARS)]
@@ -182,7 +182,7 @@ def within_page_bytes[Result: (BatchResult, PushResult)](results: list[Result]) 
     """Every result, in order, each with its note while the answer fits in PAGE_BYTES of payload;
     from the first note that would not fit on, the results carry none and say so (`note_omitted`),
     and the client pulls those notes. What each result says besides its note always fits: a
-    refused item echoes at most MAX_ECHOED_CHARS of what the client wrote (notes_core.http)."""
+    refused item echoes at most MAX_ECHOED_CHARS of what the client wrote (notes_core.models)."""
     bare = [
         msgspec.structs.replace(result, note=None, note_omitted=True) if result.note is not None else result
         for result in results
@@ -250,7 +250,7 @@ ResultId = Annotated[
     str,
     Meta(
         description="The note's id; for a refused item, its `id` as sent when that is a string of at most "
-        "200 characters (null otherwise: results come in request order)."
+        f"{MAX_ECHOED_CHARS} characters (null otherwise: results come in request order)."
     ),
 ]
 NoteOmitted = Annotated[
