@@ -27,7 +27,7 @@ TEST_JOBS ?= 2
 test:  ## lint and run every test tier (TEST_JOBS at a time)
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target integration e2e property template lint unit
 
-$(VENV)/.installed: requirements/dev.txt layers/core/requirements.txt
+$(VENV)/.installed: requirements/dev.txt layers/core/requirements.txt layers/images/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (set PYTHON312=/path/to/python3.12)"; exit 1; }
 	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt

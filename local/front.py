@@ -17,6 +17,7 @@ import json
 import mimetypes
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -32,7 +33,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local import template as tpl
 from local.authorizer import JwtAuthorizer, Unauthorized
-from local.functions import Functions
+from local.functions import Functions, ResponseSizeTooLarge
 from local.provision import Provisioned
 
 # "Quotas for configuring and running an HTTP API in API Gateway"
@@ -224,7 +225,17 @@ class LocalApi:
         started = time.perf_counter()
         try:
             result = self._functions.invoke(route.function, event)
+        except ResponseSizeTooLarge as dropped:
+            # Lambda's function error for an answer over its 6 MB (local.functions), whose message
+            # is what the access log's $context.integrationErrorMessage shows of it.
+            answer = gateway_answer(500, "Internal Server Error")
+            return Handled(answer, route.route_key, _milliseconds_since(started), str(dropped))
         except Exception as exc:
+            # A function error: an HTTP API answers {"message":"Internal Server Error"}
+            # ("Troubleshooting issues with HTTP API Lambda integrations",
+            # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html).
+            # AWS documents its status for REST APIs only (502, services-apigateway-errors.html);
+            # 500 here, as for an invocation Lambda refuses.
             traceback.print_exc()
             latency = _milliseconds_since(started)
             return Handled(gateway_answer(500, "Internal Server Error"), route.route_key, latency, type(exc).__name__)
@@ -512,6 +523,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 class FrontServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Connections wait in the listen queue while the accept loop catches up; socketserver's default
+    # of 5 reset or stalled a burst of ~32 clients, which API Gateway takes whole. The kernel caps it
+    # at net.core.somaxconn.
+    request_queue_size = socket.SOMAXCONN
 
 
 def make_front(api: LocalApi, port: int) -> FrontServer:

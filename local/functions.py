@@ -7,6 +7,7 @@ two functions asking for different values of one variable is refused, since they
 """
 
 import importlib
+import json
 import os
 import sys
 import threading
@@ -21,6 +22,28 @@ from local.lambda_context import LambdaContext
 from local.provision import Provisioned
 
 LAYER_PATH = tpl.ROOT / "layers" / "core"
+
+# A synchronous invocation's response payload is at most 6 MB ("Lambda quotas",
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html; "For synchronous
+# invocations, the maximum payload size is 6 MB", API_Invoke.html): 6,291,556 bytes, the figure of
+# Lambda's own error past it, "Response payload size exceeded maximum allowed payload size
+# (6291556 bytes).", errorType Function.ResponseSizeTooLarge. The handler has run by then; its
+# answer is dropped and the invocation fails as a function error.
+LAMBDA_RESPONSE_BYTES = 6_291_556
+
+
+class ResponseSizeTooLarge(Exception):
+    """Lambda's function error for a response over its payload quota."""
+
+
+def response_payload_bytes(result: Any) -> int:
+    """The size of a handler's return value as Lambda's python3.12 runtime sends it: JSON by the
+    runtime interface client's encoder, which keeps non-ASCII characters as they are from
+    python3.12 on ("Response format", https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html;
+    aws-lambda-python-runtime-interface-client, lambda_runtime_marshaller.py: simplejson with
+    ensure_ascii=False and its default separators, which json.dumps writes alike). A proxy
+    answer's body is a string member of it, so its every quote and backslash is escaped once more."""
+    return len(json.dumps(result, ensure_ascii=False).encode())
 
 
 def use_layer_and_functions_path() -> None:
@@ -70,4 +93,9 @@ class Functions:
             timeout_seconds = float(self._properties[logical_id].get("Timeout", 3))
         context = LambdaContext(function_name=logical_id, timeout_seconds=timeout_seconds)
         with acting_as(logical_id):  # its cold start's calls too
-            return self.handler(logical_id)(event, context)
+            result = self.handler(logical_id)(event, context)
+        if response_payload_bytes(result) > LAMBDA_RESPONSE_BYTES:
+            raise ResponseSizeTooLarge(
+                f"Response payload size exceeded maximum allowed payload size ({LAMBDA_RESPONSE_BYTES} bytes)."
+            )
+        return result

@@ -316,19 +316,41 @@ def schedules(template: dict[str, Any], resolver: Resolver) -> list[Schedule]:
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every AWS::Serverless::Function's properties, with the template's Globals applied."""
     defaults = template.get("Globals", {}).get("Function", {})
-    merged = {}
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        properties = copy.deepcopy(defaults)
-        for key, value in resource["Properties"].items():
-            if key == "Environment":
-                variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
-                variables.update(value.get("Variables", {}))
-            else:
-                properties[key] = value
-        merged[logical_id] = properties
-    return merged
+    return {
+        logical_id: _with_globals(defaults, resource["Properties"])
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+# What a function's own value does to Globals' ("Globals section of the AWS SAM template",
+# https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification-template-anatomy-globals.html,
+# "Overridable properties"): it replaces a primitive (an intrinsic function counts as one), maps
+# merge key by key, and lists are Globals' followed by the function's (a function's Layers come
+# after Globals' CoreLayer), except the properties samtranslator's merge rules replace whole
+# (samtranslator/plugins/globals/globals.py).
+_REPLACED_LISTS = {"Architectures"}
+
+
+def _with_globals(global_value: Any, local_value: Any, path: str = "") -> Any:
+    if _is_map(global_value) and _is_map(local_value):
+        merged = copy.deepcopy(global_value)
+        for key, value in local_value.items():
+            merged[key] = _with_globals(merged[key], value, f"{path}.{key}".lstrip(".")) if key in merged else value
+        return merged
+    if isinstance(global_value, list) and isinstance(local_value, list) and path not in _REPLACED_LISTS:
+        return copy.deepcopy(global_value) + local_value
+    return local_value
+
+
+def _is_map(value: Any) -> bool:
+    """A mapping that is not an intrinsic function ({"Ref": ...}, {"Fn::...": ...})."""
+    if not isinstance(value, dict):
+        return False
+    if len(value) != 1:
+        return True
+    key = next(iter(value))
+    return not (key in ("Ref", "Condition") or key.startswith("Fn::"))
 
 
 def _events(template: dict[str, Any], kind: str) -> Iterator[tuple[str, dict[str, Any]]]:

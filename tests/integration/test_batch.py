@@ -3,6 +3,8 @@
 import json
 import uuid
 
+from local.functions import LAMBDA_RESPONSE_BYTES
+from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS
 from tests.support.api import Api, User
 
 
@@ -96,3 +98,47 @@ def test_25_items_are_applied_at_once(api: Api, user: User) -> None:
 
 def test_unknown_top_level_fields_are_422(api: Api, user: User) -> None:
     assert api.call("notes_batch", user, body={"create": [], "upsert": []}).status == 422
+
+
+def test_a_batch_answered_with_25_of_the_largest_notes_keeps_every_result_under_lambdas_limit(
+    api: Api, user: User
+) -> None:
+    # Given the largest note there is: title and content of control characters, each 6 bytes in
+    # JSON (\u0001) and 7 in Lambda's response payload, where the body is a string (\\u0001)
+    note = _note(api, user, title="\x01" * MAX_TITLE_CHARS, content="\x01" * MAX_CONTENT_CHARS)
+
+    # When a batch of 25 updates is each answered with the whole note (moving it to the trash and back)
+    updates = [{"id": note["id"], "base_version": 1 + i, "trashed": i % 2 == 0} for i in range(25)]
+    reply = api.call("notes_batch", user, body={"update": updates})
+
+    # Then the answer stays under Lambda's 6 MB response payload, with every result, in order
+    assert reply.status == 200
+    assert api.last_payload_bytes <= LAMBDA_RESPONSE_BYTES
+    results = reply.body["results"]
+    assert [(result["id"], result["status"]) for result in results] == [(note["id"], "updated")] * 25
+    # And the first results carry their note; from the first that would not fit, none does, and each says so
+    carried = sum(1 for result in results if "note" in result)
+    assert 0 < carried < 25
+    assert [result["note"]["version"] for result in results[:carried]] == list(range(2, 2 + carried))
+    assert all("note_omitted" not in result for result in results[:carried])
+    assert all("note" not in result and result["note_omitted"] is True for result in results[carried:])
+    # And the note is there to read (or pull) as the last update left it
+    got = api.call("notes_get", user, note_id=str(note["id"]))
+    assert (got.body["version"], got.body["trashed"]) == (26, True)
+
+
+def test_an_invalid_item_echoes_its_id_only_when_it_is_short(api: Api, user: User) -> None:
+    # Given a batch of deletes refused for their ids: 20 of 100,000 quotes (4 MB sent, each quote
+    # \" in JSON and \\\" in Lambda's payload), then ids of 200 and 201 characters
+    deletes = [{"id": '"' * 100_000}] * 20 + [{"id": "x" * 200}, {"id": "y" * 201}]
+
+    # When it is sent
+    reply = api.call("notes_batch", user, body={"delete": deletes})
+
+    # Then every item is invalid, and only the short id is echoed
+    assert reply.status == 200
+    assert api.last_payload_bytes < 100_000
+    assert [(result["id"], result["status"]) for result in reply.body["results"]] == [(None, "invalid")] * 20 + [
+        ("x" * 200, "invalid"),
+        (None, "invalid"),
+    ]

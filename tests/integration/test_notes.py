@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 
+from local.functions import LAMBDA_RESPONSE_BYTES
+from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS
 from tests.support.api import Api, Reply, User
 
 
@@ -156,20 +158,23 @@ def test_list_pages_through_live_notes_most_recently_changed_first(api: Api, use
     assert pages == [[ids[1], ids[4]], [ids[2], ids[0]]]
 
 
-def test_a_page_of_long_notes_stays_within_5_mib(api: Api, user: User) -> None:
-    # Given twelve notes of 100,000 characters that JSON escapes to 6 bytes each (600 KB a note)
-    ids = {_create(api, user, str(n), content="\x01" * 100_000).body["id"] for n in range(12)}
+# Characters JSON writes as 6 bytes (\u0001, 7 in Lambda's payload), and as 2 (\", 4 in the payload).
+@pytest.mark.parametrize("character", ["\x01", '"'], ids=["control-characters", "quotes"])
+def test_a_page_of_long_notes_stays_within_5_mib(api: Api, user: User, character: str) -> None:
+    # Given twenty notes of 100,000 characters that JSON and Lambda's payload escape (700 KB or 400 KB a note)
+    ids = {_create(api, user, str(n), content=character * 100_000).body["id"] for n in range(20)}
 
     # When the user lists them 100 at a time
     sizes, listed, cursor = [], [], None
     while True:
         reply = api.call("notes_list", user, query={"limit": "100"} | ({"cursor": cursor} if cursor else {}))
-        sizes.append(len(api.last_body.encode()))
+        sizes.append(api.last_payload_bytes)
         listed += [note["id"] for note in reply.body["notes"]]
         if (cursor := reply.body["next_cursor"]) is None:
             break
 
-    # Then every page stays within 5 MiB, as a pull's do (well under Lambda's 6 MB), and every note comes once
+    # Then every page stays within 5 MiB of Lambda's response payload, as a pull's do (well under
+    # its 6 MB), and every note comes once
     assert max(sizes) <= 5 * 1024 * 1024
     assert sorted(listed) == sorted(ids)
 
@@ -406,3 +411,28 @@ def test_delete_based_on_a_version_before_an_edit_is_412(api: Api, user: User) -
 
 def test_delete_of_an_unknown_note_is_404(api: Api, user: User) -> None:
     assert api.call("notes_delete", user, note_id=str(uuid.uuid4()), headers={"if-match": None}).status == 404
+
+
+def test_an_answer_of_one_note_stays_far_under_lambdas_limit_whatever_the_note_holds(api: Api, user: User) -> None:
+    # Given the largest note there is: title and content of control characters, each 7 bytes in
+    # Lambda's response payload (\\u0001)
+    title, content = "\x01" * MAX_TITLE_CHARS, "\x01" * MAX_CONTENT_CHARS
+    note_id = _create(api, user, title=title, content=content).body["id"]
+    sizes = {"create": api.last_payload_bytes}
+
+    # When each route answering one note answers it (a PATCH's 412 and a create's 409 carry it too)
+    statuses = {"get": api.call("notes_get", user, note_id=note_id).status}
+    sizes["get"] = api.last_payload_bytes
+    edit = {"note_id": note_id, "body": {"trashed": True}, "headers": {"if-match": '"1"'}}
+    statuses["update"] = api.call("notes_update", user, **edit).status
+    sizes["update"] = api.last_payload_bytes
+    stale = api.call("notes_update", user, **edit | {"body": {"trashed": False}})
+    sizes["stale update"] = api.last_payload_bytes
+    taken = api.call("notes_create", user, body={"id": note_id, "title": "other", "content": "other"})
+    sizes["create taken"] = api.last_payload_bytes
+
+    # Then each is the note and little more: under 1 MB, a sixth of Lambda's 6 MB
+    assert statuses == {"get": 200, "update": 200}
+    assert (stale.status, taken.status) == (412, 409)
+    assert stale.body["note"]["content"] == taken.body["note"]["content"] == content
+    assert max(sizes.values()) < 7 * (MAX_TITLE_CHARS + MAX_CONTENT_CHARS) + 2048 < LAMBDA_RESPONSE_BYTES // 6, sizes

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from local.functions import LAMBDA_RESPONSE_BYTES
 from notes_core import cursors, table
+from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS
 from tests.support.api import Api, User
 from tests.support.calls import counting
 
@@ -214,9 +216,11 @@ def test_bad_pull_parameters_are_400(api: Api, user: User, query: dict[str, str]
     assert api.call("sync_pull", user, query=query).status == 400
 
 
-def test_a_page_of_long_notes_stays_under_the_lambda_response_limit(api: Api, user: User) -> None:
-    # Given 70 notes of 100,000 characters that JSON escapes to 6 bytes each
-    content = "\x01" * 100_000
+# Characters JSON writes as 6 bytes (\u0001, 7 in Lambda's payload), and as 2 (\", 4 in the payload).
+@pytest.mark.parametrize("character", ["\x01", '"'], ids=["control-characters", "quotes"])
+def test_a_page_of_long_notes_stays_under_the_lambda_response_limit(api: Api, user: User, character: str) -> None:
+    # Given 70 notes of 100,000 characters that JSON and Lambda's payload escape
+    content = character * 100_000
     for start in range(0, 70, 5):
         _push(api, user, *(_upsert(str(uuid.uuid4()), None, title=str(start + i), content=content) for i in range(5)))
 
@@ -224,15 +228,15 @@ def test_a_page_of_long_notes_stays_under_the_lambda_response_limit(api: Api, us
     sizes, count, cursor = [], 0, None
     while True:
         reply = api.call("sync_pull", user, query={"limit": "500"} | ({"cursor": cursor} if cursor else {}))
-        sizes.append(len(api.last_body))
+        sizes.append(api.last_payload_bytes)
         count += len(reply.body["changes"])
         cursor = reply.body["cursor"]
         if not reply.body["has_more"]:
             break
 
-    # Then every page is under 6 MB and all notes arrive
+    # Then every page is under Lambda's 6 MB response payload and all notes arrive
     assert count == 70
-    assert max(sizes) < 6 * 1024 * 1024
+    assert max(sizes) <= LAMBDA_RESPONSE_BYTES
     assert len(sizes) > 1
 
 
@@ -250,3 +254,57 @@ def test_a_push_sent_again_after_another_write_is_judged_afresh(api: Api, user: 
     # Then it is not taken for a replay of the first: the title changed since, a conflict
     assert again["status"] == "conflict"
     assert again["note"]["title"] == "theirs"
+
+
+# The largest note there is: title and content of control characters, each 6 bytes in JSON (\u0001)
+# and 7 in Lambda's response payload, where the body is a string (\\u0001).
+LARGEST_TITLE, LARGEST_CONTENT = "\x01" * MAX_TITLE_CHARS, "\x01" * MAX_CONTENT_CHARS
+
+
+def test_a_push_answered_with_100_of_the_largest_notes_keeps_every_result_under_lambdas_limit(
+    api: Api, user: User
+) -> None:
+    # Given the largest note there is
+    note_id = str(uuid.uuid4())
+    _push(api, user, _upsert(note_id, None, title=LARGEST_TITLE, content=LARGEST_CONTENT))
+
+    # When a push of 100 changes is each answered with the whole note (moving it to the trash and back)
+    changes = [{"op": "upsert", "id": note_id, "base_version": 1 + i, "trashed": i % 2 == 0} for i in range(100)]
+    reply = api.call("sync_push", user, body={"changes": changes})
+
+    # Then the answer stays under Lambda's 6 MB response payload, with every result, in order
+    assert reply.status == 200
+    assert api.last_payload_bytes <= LAMBDA_RESPONSE_BYTES
+    results = reply.body["results"]
+    assert [(result["id"], result["status"]) for result in results] == [(note_id, "applied")] * 100
+    # And the first results carry their note; from the first that would not fit, none does, and each says so
+    carried = sum(1 for result in results if "note" in result)
+    assert 0 < carried < 100
+    assert [result["note"]["version"] for result in results[:carried]] == list(range(2, 2 + carried))
+    assert all("note_omitted" not in result for result in results[:carried])
+    assert all("note" not in result and result["note_omitted"] is True for result in results[carried:])
+    # And the device gets the note from the feed, as the last change left it
+    pulled, _ = _pull_all(api, user)
+    assert [(change["id"], change["version"], change["trashed"]) for change in pulled] == [(note_id, 101, False)]
+    assert pulled[0]["content"] == LARGEST_CONTENT
+
+
+def test_a_refused_change_echoes_its_id_only_when_it_is_short(api: Api, user: User) -> None:
+    # Given a push refused change by change for its ids: 40 ids of 60,000 quotes (4.8 MB sent, each
+    # quote \" in JSON and \\\" in Lambda's payload), then ids of 200 and 201 characters
+    changes = [{"op": "delete", "id": '"' * 60_000, "base_version": None}] * 40
+    changes += [{"op": "delete", "id": "x" * 200, "base_version": None}, {"op": "delete", "id": "y" * 201}]
+
+    # When it is pushed
+    reply = api.call("sync_push", user, body={"changes": changes})
+
+    # Then every change is rejected with its problem, and only the short id is echoed: the answer
+    # cannot grow past Lambda's limit with what the client wrote
+    assert reply.status == 200
+    assert api.last_payload_bytes < 100_000
+    results = reply.body["results"]
+    assert [(result["id"], result["status"]) for result in results] == [(None, "rejected")] * 40 + [
+        ("x" * 200, "rejected"),
+        (None, "rejected"),
+    ]
+    assert all(result["problem"]["status"] == 422 for result in results)

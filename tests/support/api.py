@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local import template as tpl
+from local.functions import response_payload_bytes
 from local.stack import LocalStack
 from tests.support import events
 from tests.support.tokens import claims_of
@@ -39,6 +40,7 @@ class Api:
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
         self.last_body = ""  # the raw body of the last reply
+        self.last_payload_bytes = 0  # and its size in Lambda's response payload (at most 6 MB, or Lambda fails it)
         template = stack.provisioned.template
         self._by_code_dir = {
             properties["CodeUri"].strip("/").split("/")[-1]: logical_id
@@ -52,6 +54,7 @@ class Api:
         """Invoke functions/<code_dir>/app.py's handler with `event` (given `timeout_seconds` rather
         than its Timeout, if set)."""
         result = self.stack.functions.invoke(self.function_of(code_dir), event, timeout_seconds)
+        self.last_payload_bytes = response_payload_bytes(result)
         headers = {name.lower(): value for name, value in result.get("headers", {}).items()}
         body = result.get("body")
         self.last_body = body or ""

@@ -32,13 +32,20 @@ def _overrides(environment: str) -> dict[str, str]:
 
 
 CDN_SIGNING = {"CdnKeyGroupId": "kg-1", "CdnKeyPairId": "K2JCJMDEHXQW5F", "CdnPrivateKeyParameterName": "cdn-key"}
+LAYERS = {"CoreLayer": "layer-1", "ImageLayer": "layer-1"}  # the S3 key of each layer's content
 CASES = {
-    "dev": (_overrides("default"), "layer-1"),
-    "prod": (_overrides("prod"), "layer-1"),
-    "dev, CDN signing": ({**_overrides("default"), **CDN_SIGNING}, "layer-1"),
-    "prod, CDN signing": ({**_overrides("prod"), **CDN_SIGNING}, "layer-1"),
-    "prod, notes_core changed": (_overrides("prod"), "layer-2"),
-    "prod, LogLevel changed": ({**_overrides("prod"), "LogLevel": "DEBUG"}, "layer-1"),
+    "dev": (_overrides("default"), LAYERS),
+    "prod": (_overrides("prod"), LAYERS),
+    "dev, CDN signing": ({**_overrides("default"), **CDN_SIGNING}, LAYERS),
+    "prod, CDN signing": ({**_overrides("prod"), **CDN_SIGNING}, LAYERS),
+    "prod, notes_core changed": (_overrides("prod"), {**LAYERS, "CoreLayer": "layer-2"}),
+    "prod, image parsers changed": (_overrides("prod"), {**LAYERS, "ImageLayer": "layer-2"}),
+    "prod, LogLevel changed": ({**_overrides("prod"), "LogLevel": "DEBUG"}, LAYERS),
+}
+# The functions the local stack (local.template.functions: Globals merged as SAM merges them) sees with each layer.
+LAYER_USERS = {
+    layer: {name for name, properties in tpl.functions(TEMPLATE).items() if {"Ref": layer} in properties["Layers"]}
+    for layer in LAYERS
 }
 
 
@@ -46,7 +53,7 @@ CASES = {
 def transformed() -> dict[str, dict[str, Any]]:
     """Each case's template as SAM's transform makes it (one process: samtranslator takes ~1 s to load)."""
     assert SAM_PYTHON.is_file(), "sam-cli's virtualenv is missing: run `make template`"
-    cases = [{"parameters": parameters, "layer_key": layer} for parameters, layer in CASES.values()]
+    cases = [{"parameters": parameters, "layer_keys": layers} for parameters, layers in CASES.values()]
     finished = subprocess.run(
         [str(SAM_PYTHON), str(tpl.ROOT / "tests" / "template" / "sam_transform.py")],
         input=json.dumps(cases),
@@ -171,6 +178,36 @@ def test_a_change_to_notes_core_alone_moves_every_alias_to_a_new_version(
     for function in FUNCTIONS:
         assert _version_of(before, function) != _version_of(after, function), function
         assert _of_type(after, "AWS::Lambda::Version")[_version_of(after, function)]
+
+
+def test_a_change_to_the_image_layer_alone_moves_only_its_users_aliases(
+    transformed: dict[str, dict[str, Any]],
+) -> None:
+    # Given two deploys whose only difference is the image layer's content (Pillow, pillow-heif)
+    before, after = transformed["prod"], transformed["prod, image parsers changed"]
+
+    # Then the functions that have the layer get a new version, and no other function does
+    moved = {function for function in FUNCTIONS if _version_of(before, function) != _version_of(after, function)}
+    assert moved == LAYER_USERS["ImageLayer"] == {"MediaEventsWorkerFunction"}
+
+
+def test_each_function_deploys_with_the_layers_the_local_stack_reads_for_it(
+    transformed: dict[str, dict[str, Any]],
+) -> None:
+    # Given the functions as CloudFormation receives them, each layer a version SAM names
+    resources = transformed["prod"]
+    source_of = {  # a layer version's logical id -> the template's layer, by its name
+        TEMPLATE["Resources"][layer]["Properties"]["LayerName"]["Fn::Sub"]: layer for layer in LAYERS
+    }
+    layer_of = {
+        version: source_of[resource["Properties"]["LayerName"]["Fn::Sub"]]
+        for version, resource in _of_type(resources, "AWS::Lambda::LayerVersion").items()
+    }
+
+    # Then each function has the layers, in order, that local.template reads from Globals and its own
+    for function in FUNCTIONS:
+        deployed = [layer_of[layer["Ref"]] for layer in resources[function]["Properties"]["Layers"]]
+        assert deployed == [layer["Ref"] for layer in tpl.functions(TEMPLATE)[function]["Layers"]], function
 
 
 def test_a_change_of_parameters_alone_publishes_no_version(transformed: dict[str, dict[str, Any]]) -> None:

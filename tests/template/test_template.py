@@ -3,6 +3,8 @@ the code relies on, and what `sam build` produced (run by `make template` first)
 (access log, alarms, dashboard, outputs): test_operations.py; what SAM's transform makes of the
 template (aliases, CodeDeploy): test_sam_transform.py."""
 
+import ast
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +62,21 @@ def test_every_route_has_one_function_of_its_own() -> None:
     assert len(functions) == len(set(functions))
 
 
+# Every function has the core layer; the image parsers' layer goes only where they are used.
+IMAGE_USERS = {"MediaEventsWorkerFunction"}
+
+
+def _layers_of(function: str) -> list[str]:
+    return ["CoreLayer", *(["ImageLayer"] if function in IMAGE_USERS else [])]
+
+
 @pytest.mark.parametrize("name", sorted(tpl.functions(TEMPLATE)))
 def test_every_function_is_arm64_python312_traced_with_powertools(name: str) -> None:
     function = tpl.functions(TEMPLATE)[name]
     assert function["Runtime"] == "python3.12"
     assert function["Architectures"] == ["arm64"]
     assert function["Tracing"] == "Active"
-    assert function["Layers"] == [{"Ref": "CoreLayer"}]
+    assert function["Layers"] == [{"Ref": layer} for layer in _layers_of(name)]
     variables = function["Environment"]["Variables"]
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(variables)
     assert (tpl.ROOT / function["CodeUri"] / "app.py").is_file()
@@ -136,7 +146,11 @@ def test_every_queue_with_a_consumer_has_a_dead_letter_queue_and_enough_visibili
         assert source.reports_batch_item_failures
 
 
-def test_sam_build_produced_every_function_and_an_arm64_layer() -> None:
+# What the python3.12 runtime provides (layers/core/requirements.txt leaves them out on purpose).
+RUNTIME_PACKAGES = {"boto3", "botocore", "s3transfer", "urllib3", "dateutil", "jmespath", "six"}
+
+
+def test_sam_build_produced_every_function_and_arm64_layers() -> None:
     assert (BUILD_DIR / "template.yaml").is_file(), "run `make template` (it runs sam build first)"
     for name in tpl.functions(TEMPLATE):
         assert (BUILD_DIR / name / "app.py").is_file()
@@ -145,12 +159,91 @@ def test_sam_build_produced_every_function_and_an_arm64_layer() -> None:
     assert (layer / "notes_core" / "openapi" / "openapi.json").is_file()
     assert list(layer.glob("msgspec/_core.*aarch64*.so"))
     assert not list(layer.glob("pydantic*"))  # no function imports it
-    bundled_from_the_runtime = {"boto3", "botocore", "s3transfer", "urllib3", "dateutil", "jmespath", "six.py"}
-    assert not {path.name for path in layer.iterdir()} & bundled_from_the_runtime
+    assert not _top_level_names(layer) & RUNTIME_PACKAGES
+    assert not _top_level_names(layer) & {"PIL", "pillow_heif"}  # the image layer's
     # The media-events worker's image parsers, built for arm64 (manylinux_2_28 wheels)
-    assert list(layer.glob("PIL/_imaging.*aarch64*.so"))
-    assert list(layer.glob("PIL/_webp.*aarch64*.so"))
-    assert list(layer.glob("_pillow_heif.*aarch64*.so"))
+    images = BUILD_DIR / "ImageLayer" / "python"
+    assert list(images.glob("PIL/_imaging.*aarch64*.so"))
+    assert list(images.glob("PIL/_webp.*aarch64*.so"))
+    assert list(images.glob("_pillow_heif.*aarch64*.so"))
+    assert not _top_level_names(images) & RUNTIME_PACKAGES
+
+
+def _top_level_names(directory: Path) -> set[str]:
+    """What `import <name>` finds in a directory on sys.path: packages, modules, extension modules."""
+    return {path.name.split(".")[0] for path in directory.iterdir() if not path.name.endswith((".dist-info", ".libs"))}
+
+
+def _imported_by(module: Path) -> set[str]:
+    """Every module an import statement of the file names, wherever it stands (imports inside
+    functions too), but those only a type checker reads (under `if TYPE_CHECKING:`)."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for branch in node.orelse:
+                visit(branch)
+            return
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)  # a submodule, maybe
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(module.read_text(encoding="utf-8")))
+    return names
+
+
+def _packages_a_function_can_import(code_dir: Path) -> set[str]:
+    """The top-level packages outside the standard library that a function's handler can import,
+    following notes_core's modules: every one its cold start or any of its paths may load."""
+    core = tpl.ROOT / "layers" / "core"
+    packages: set[str] = set()
+    seen: set[Path] = set()
+    pending = [code_dir / "app.py"]
+    while pending:
+        module = pending.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        for name in _imported_by(module):
+            top = name.split(".")[0]
+            if top != "notes_core":
+                packages.add(top)
+                continue
+            path = core.joinpath(*name.split("."))
+            pending += [file for file in (path.with_suffix(".py"), path / "__init__.py") if file.is_file()]
+    return packages - set(sys.stdlib_module_names)
+
+
+@pytest.mark.parametrize("name", sorted(tpl.functions(TEMPLATE)))
+def test_every_package_a_function_can_import_is_in_its_layers_or_the_runtime(name: str) -> None:
+    """Locally every function finds every package (one virtualenv): on Lambda, only what its own
+    layers and the runtime hold."""
+    assert (BUILD_DIR / "template.yaml").is_file(), "run `make template` (it runs sam build first)"
+    # Given the function's layers as sam build made them
+    layers = {layer: _top_level_names(BUILD_DIR / layer / "python") for layer in _layers_of(name)}
+
+    # When every package its code can import is listed
+    needed = _packages_a_function_can_import(tpl.ROOT / tpl.functions(TEMPLATE)[name]["CodeUri"])
+
+    # Then each is in one of its layers or the runtime, and each layer but the core one is used
+    assert "notes_core" in layers["CoreLayer"]
+    assert needed - set().union(*layers.values()) - RUNTIME_PACKAGES == set()
+    for layer, names in layers.items():
+        assert layer == "CoreLayer" or needed & names, f"{name} does not use {layer}"
+
+
+def test_only_the_functions_given_the_image_layer_can_import_the_image_parsers() -> None:
+    images = _top_level_names(BUILD_DIR / "ImageLayer" / "python")
+    users = {
+        name
+        for name, function in tpl.functions(TEMPLATE).items()
+        if _packages_a_function_can_import(tpl.ROOT / function["CodeUri"]) & images
+    }
+    assert users == IMAGE_USERS
 
 
 # Lambda's quota on a function's code and its layers, extracted: 250 MB, 262,144,000 bytes (Lambda
@@ -162,11 +255,11 @@ def _bytes_under(directory: Path) -> int:
     return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
 
 
-def test_every_function_with_the_layer_fits_lambdas_unzipped_size_quota() -> None:
+@pytest.mark.parametrize("name", sorted(tpl.functions(TEMPLATE)))
+def test_every_function_with_its_layers_fits_lambdas_unzipped_size_quota(name: str) -> None:
     assert (BUILD_DIR / "template.yaml").is_file(), "run `make template` (it runs sam build first)"
-    layer = _bytes_under(BUILD_DIR / "CoreLayer")
-    largest = max(_bytes_under(BUILD_DIR / name) for name in tpl.functions(TEMPLATE))
-    assert layer + largest <= UNZIPPED_CODE_LIMIT_BYTES, f"layer {layer:,} + function {largest:,} bytes"
+    sizes = {part: _bytes_under(BUILD_DIR / part) for part in [name, *_layers_of(name)]}
+    assert sum(sizes.values()) <= UNZIPPED_CODE_LIMIT_BYTES, sizes
 
 
 # ---------------------------------------------------------------- media, deletion, operations

@@ -101,6 +101,45 @@ def test_routes_and_handlers_come_from_the_template() -> None:
     assert function["Runtime"] == "python3.12"  # from Globals
 
 
+def test_a_functions_properties_meet_globals_as_sam_merges_them() -> None:
+    # Given Globals and a function that sets some of the same properties
+    template = {
+        "Globals": {
+            "Function": {
+                "Runtime": "python3.12",
+                "Architectures": ["x86_64"],
+                "Layers": [{"Ref": "CoreLayer"}],
+                "Environment": {"Variables": {"TABLE": "t", "LEVEL": "INFO"}},
+                "LoggingConfig": {"LogGroup": {"Ref": "Logs"}, "LogFormat": "JSON"},
+            }
+        },
+        "Resources": {
+            "F": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Architectures": ["arm64"],
+                    "Layers": [{"Ref": "ImageLayer"}],
+                    "Environment": {"Variables": {"LEVEL": "DEBUG"}},
+                    "LoggingConfig": {"LogGroup": {"Fn::Sub": "${AWS::StackName}-f"}},
+                },
+            }
+        },
+    }
+
+    # When its properties are read
+    (properties,) = tpl.functions(template).values()
+
+    # Then lists are Globals' then its own (Architectures excepted, replaced), maps merge, and its
+    # values, intrinsic functions included, replace Globals'
+    assert properties == {
+        "Runtime": "python3.12",
+        "Architectures": ["arm64"],
+        "Layers": [{"Ref": "CoreLayer"}, {"Ref": "ImageLayer"}],
+        "Environment": {"Variables": {"TABLE": "t", "LEVEL": "DEBUG"}},
+        "LoggingConfig": {"LogGroup": {"Fn::Sub": "${AWS::StackName}-f"}, "LogFormat": "JSON"},
+    }
+
+
 def test_parameters_are_converted_by_their_declared_type() -> None:
     # Given overrides as they come from the environment: text
     resolver = _resolver(

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notes_core import deadline, errors, json_text
 from notes_core.caller import Caller
+from notes_core.models import MAX_ECHOED_CHARS
 from notes_core.note import DEVICE_ID_PATTERN
 from notes_core.observability import logger, metrics, tracer
 
@@ -304,11 +305,14 @@ _LOCATED = re.compile(r"^(?P<detail>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOT
 _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
-# How much of what the client wrote a problem repeats: an unknown member's name in the pointer, an
-# enum value msgspec quotes in its message. Both could be megabytes, and escaped in a pointer
-# (~1 for /) or quoted (a backslash doubled twice) a problem would outgrow Lambda's 6 MB response
-# limit, which API Gateway answers with a 5xx.
-MAX_ECHOED_CHARS = 200
+
+
+def echoed_id(item: Any) -> str | None:
+    """The `id` a refused batch or push item was sent with, for its result: a string of at most
+    MAX_ECHOED_CHARS characters (a note id is 36), else None, so that what a client wrote cannot
+    grow an answer past Lambda's limit."""
+    raw = item.get("id") if isinstance(item, dict) else None
+    return raw if isinstance(raw, str) and len(raw) <= MAX_ECHOED_CHARS else None
 
 
 def validation_error(exc: msgspec.ValidationError) -> errors.InvalidInput:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from notes_core import changes, cursors, errors, table
 from notes_core.caller import Caller
 from notes_core.config import NotesSettings, load_settings
-from notes_core.http import parse_item, problem_document
+from notes_core.http import echoed_id, parse_item, problem_document
 from notes_core.models.notes import (
     BatchCreateItem,
     BatchDeleteItem,
@@ -21,6 +21,7 @@ from notes_core.models.notes import (
     UpdatedNoteReply,
     UpdateNoteRequest,
     page_of,
+    within_page_bytes,
 )
 
 _settings = load_settings(NotesSettings)
@@ -154,13 +155,13 @@ def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchR
     """Each item's result, in request order (`order`: the lists as the body names them); an
     invalid item does not stop the others."""
     kinds = sorted((kind for kind in _BATCH_KINDS if kind in order), key=order.index)
-    parsed: list[changes.Change | tuple[Any, errors.DomainError]] = []
+    parsed: list[changes.Change | tuple[str | None, errors.DomainError]] = []
     for kind in kinds:
         model, to_change = _BATCH_KINDS[kind]
         for raw in getattr(request, kind):
             item = parse_item(model, raw)
             if isinstance(item, errors.DomainError):
-                parsed.append((raw.get("id"), item))
+                parsed.append((echoed_id(raw), item))
             else:
                 parsed.append(to_change(item, request.device_id))
     valid = [entry for entry in parsed if not isinstance(entry, tuple)]
@@ -175,7 +176,7 @@ def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchR
     for entry in parsed:
         if isinstance(entry, tuple):
             raw_id, problem = entry
-            results.append(BatchResult(id=_text(raw_id), status="invalid", problem=problem_document(problem)))
+            results.append(BatchResult(id=raw_id, status="invalid", problem=problem_document(problem)))
             continue
         outcome = next(outcomes)
         status = _BATCH_STATUS[outcome.status]
@@ -191,8 +192,4 @@ def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchR
                 conflict_reason=outcome.conflict_reason if status == "conflict" else None,
             )
         )
-    return BatchReply(results=results)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    return BatchReply(results=within_page_bytes(results))

@@ -15,8 +15,17 @@ from typing import Any
 from notes_core import changes, cursors, errors, table
 from notes_core.caller import Caller
 from notes_core.config import NotesSettings, load_settings
-from notes_core.http import parse_item, problem_document
-from notes_core.models.notes import NoteReply, PullReply, PushChange, PushReply, PushRequest, PushResult, page_of
+from notes_core.http import echoed_id, parse_item, problem_document
+from notes_core.models.notes import (
+    NoteReply,
+    PullReply,
+    PushChange,
+    PushReply,
+    PushRequest,
+    PushResult,
+    page_of,
+    within_page_bytes,
+)
 
 _settings = load_settings(NotesSettings)
 
@@ -47,16 +56,14 @@ def push(caller: Caller, request: PushRequest) -> PushReply:
     applied = changes.apply(caller, valid, _settings, digest)
     changes.finish_deletions(caller.user_id, applied)
     outcomes = iter(applied)
-    return PushReply(
-        results=[entry if isinstance(entry, PushResult) else _result(entry, next(outcomes)) for entry in parsed]
-    )
+    results = [entry if isinstance(entry, PushResult) else _result(entry, next(outcomes)) for entry in parsed]
+    return PushReply(results=within_page_bytes(results))
 
 
 def _change_or_rejection(raw: dict[str, Any], device: str | None) -> changes.Change | PushResult:
     change = parse_item(PushChange, raw)
     if isinstance(change, errors.DomainError):
-        raw_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-        return PushResult(id=raw_id, status="rejected", problem=problem_document(change))
+        return PushResult(id=echoed_id(raw), status="rejected", problem=problem_document(change))
     note_id = str(change.id)
     if change.op == "delete":
         return changes.Delete(note_id, change.base_version, device)

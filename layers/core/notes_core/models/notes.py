@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from notes_core.models import Reply, Request
+from notes_core.models import MAX_ECHOED_CHARS, Reply, Request
 from notes_core.note import (
     DEVICE_ID_PATTERN,
     MAX_CONTENT_CHARS,
@@ -173,29 +173,57 @@ class UpdateNoteRequest(NoteEdit):
             raise ValueError("send title, content, trashed or several")
 
 
-# Pages of notes stay well under Lambda's 6 MB response limit whatever the notes hold (past it,
-# Lambda drops the answer and API Gateway answers 500).
+# Answers holding notes (pages, batch and push results) stay well under Lambda's 6 MB response
+# limit whatever the notes hold (past it, Lambda drops the answer and API Gateway answers 500).
 PAGE_BYTES = 5 * 1024 * 1024
 
 
-def _most_json_bytes(note: Note) -> int:
-    """An upper bound of the note's JSON size: a byte of text escapes to at most 6 (\\u0001); the
-    ids, times and flags take under 512 bytes, and each image entry under 200."""
-    return 6 * (len(note.title.encode()) + len(note.content.encode())) + 512 + 200 * len(note.media)
+def _payload_bytes(encoded: bytes) -> int:
+    """What a JSON body takes in Lambda's response payload, where it is a string: every quote and
+    backslash gains a backslash (a note of quotes takes twice its JSON), and python3.12's runtime
+    writes every other character as it is (local.functions.response_payload_bytes)."""
+    return len(encoded) + encoded.count(b'"') + encoded.count(b"\\")
+
+
+def _most_payload_bytes(note: NoteReply) -> int:
+    """An upper bound of the note's size in the payload: a byte of text takes at most 7 (\\\\u0001);
+    the ids, times and flags take under 512 bytes, and each image entry under 200."""
+    return 7 * (len(note.title.encode()) + len(note.content.encode())) + 512 + 200 * len(note.media)
 
 
 def page_of(notes: Sequence[Note]) -> list[NoteReply]:
-    """The replies of as many of the notes, from the first, as fit in PAGE_BYTES of JSON (one at
-    least); the rest belong on the next page."""
+    """The replies of as many of the notes, from the first, as fit in PAGE_BYTES of payload (one
+    at least); the rest belong on the next page."""
     replies = [NoteReply.of(note) for note in notes]
-    if sum(_most_json_bytes(note) for note in notes) <= PAGE_BYTES:  # only then measure each exactly
+    if sum(_most_payload_bytes(reply) for reply in replies) <= PAGE_BYTES:  # only then measure each exactly
         return replies
     budget = PAGE_BYTES
     for index, reply in enumerate(replies):
-        budget -= len(msgspec.json.encode(reply)) + 1
+        budget -= _payload_bytes(msgspec.json.encode(reply)) + 1
         if budget < 0 and index > 0:
             return replies[:index]
     return replies
+
+
+def within_page_bytes[Result: (BatchResult, PushResult)](results: list[Result]) -> list[Result]:
+    """Every result, in order, each with its note while the answer fits in PAGE_BYTES of payload;
+    from the first note that would not fit on, the results carry none and say so (`note_omitted`),
+    and the client pulls those notes. What each result says besides its note always fits: a
+    refused item echoes at most MAX_ECHOED_CHARS of what the client wrote (notes_core.models)."""
+    bare = [
+        msgspec.structs.replace(result, note=None, note_omitted=True) if result.note is not None else result
+        for result in results
+    ]
+    bare_sizes = [_payload_bytes(msgspec.json.encode(result)) + 1 for result in bare]
+    budget = PAGE_BYTES - sum(bare_sizes)
+    if sum(_most_payload_bytes(result.note) for result in results if result.note is not None) <= budget:
+        return results  # only then measure each exactly
+    for index, result in enumerate(results):
+        if result.note is not None:
+            budget -= _payload_bytes(msgspec.json.encode(result)) + 1 - bare_sizes[index]
+            if budget < 0:
+                return results[:index] + bare[index:]
+    return results
 
 
 class NotesPageReply(Reply):
@@ -246,10 +274,28 @@ ConflictingFields = Annotated[
 ]
 
 
+ResultId = Annotated[
+    str,
+    Meta(
+        description="The note's id; for a refused item, its `id` as sent when that is a string of at most "
+        f"{MAX_ECHOED_CHARS} characters (null otherwise: results come in request order)."
+    ),
+]
+NoteOmitted = Annotated[
+    bool,
+    Meta(
+        description="True when this result's `note` was left out to keep the answer under the platform's 6 MB "
+        "response limit (from the first result that would not fit on, none carries its note): the outcome stands, "
+        "pull to get the note (the feed has it). Absent otherwise."
+    ),
+]
+
+
 class BatchResult(Reply, omit_defaults=True):
-    id: str | None
+    id: ResultId | None
     status: Literal["created", "updated", "deleted", "conflict", "invalid", "not_found"]
     note: NoteReply | None = None
+    note_omitted: NoteOmitted = False
     conflicting_fields: ConflictingFields | None = None
     merged_fields: MergedFields | None = None
     conflict_reason: ConflictReason | None = None
@@ -299,11 +345,12 @@ class PushRequest(Request):
 
 
 class PushResult(Reply, omit_defaults=True):
-    id: str | None
+    id: ResultId | None
     status: Literal["applied", "conflict", "rejected"]
     note: (
         Annotated[NoteReply, Meta(description="The server's note after the change (or the conflicting copy).")] | None
     ) = None
+    note_omitted: NoteOmitted = False
     conflicting_fields: ConflictingFields | None = None
     merged_fields: MergedFields | None = None
     conflict_reason: ConflictReason | None = None

@@ -156,6 +156,10 @@ def _limit(default: int, maximum: int) -> Parameter:
 
 
 _RETRY_SAFE = "A retry after a lost answer is safe: "
+_NOTES_OMITTED = (
+    "The answer stays under the platform's 6 MB response limit: every result is there, but from the first whose "
+    "note would not fit on, results carry no `note` and say `note_omitted: true`; pull to get those notes. "
+)
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
@@ -379,8 +383,10 @@ OPERATIONS: tuple[Operation, ...] = (
         problems=(errors.WriteContention,),
         description="At most 25 items in all (422 otherwise). Results come in request order: the lists in the order "
         "the body gives them, each list in its own order. An item that is not valid fails only itself (`invalid`); "
-        "a `conflict` carries the server's `note` and the `conflicting_fields`. " + _RETRY_SAFE + "the same batch "
-        "sent again gets the same outcomes, each with the note as it stands now.",
+        "a `conflict` carries the server's `note` and the `conflicting_fields`. "
+        + _NOTES_OMITTED
+        + _RETRY_SAFE
+        + "the same batch sent again gets the same outcomes, each with the note as it stands now.",
     ),
     Operation(
         "GET",
@@ -408,6 +414,7 @@ OPERATIONS: tuple[Operation, ...] = (
         problems=(errors.WriteContention,),
         description="Results come in the order of the changes: `applied` (with the note after it), `conflict` "
         "(nothing applied; the server's `note` and the `conflicting_fields`) or `rejected` (a `problem` says why). "
+        + _NOTES_OMITTED
         + _RETRY_SAFE
         + "the same push sent again gets the same outcomes, each with the note as it stands now.",
     ),
