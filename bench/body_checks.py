@@ -1,11 +1,11 @@
 """What reading a request body costs beside decoding it: the nesting check made before any decoder
-runs, and the repeated-name check after (notes_core.json_text), on bodies of 5 MiB, the most the
-API takes, and on issue 17's 3 KB sign-in.
+runs, and the repeated-name check after (notes_core.contract.json_text), on bodies of 5 MiB, the
+most the API takes, and on issue 17's 3 KB sign-in.
 
 For each body, in this process (no Lambda, no HTTP): outlining it and checking its depth; decoding
-it with msgspec as notes_core.http does (untyped); checking its names; and the whole of
-notes_core.http.json_body with the route's model (which answers 4xx for most of these bodies, as
-it should). The first run of each body is a warm-up, not recorded. Also measured once: compiling
+it with msgspec as notes_core.edge.http does (untyped); checking its names; and the whole of
+notes_core.edge.http.json_body with the route's model (which answers 4xx for most of these bodies,
+as it should). The first run of each body is a warm-up, not recorded. Also measured once: compiling
 the pattern that tells a text too deep, which a function pays at its first body with more than 64
 brackets. Figures are printed and written to bench/results/body_checks.txt; nothing is asserted.
 
@@ -76,7 +76,7 @@ def bodies() -> dict[str, tuple[bytes, str]]:
 
 
 def _seconds(action: Callable[[], Any]) -> float:
-    from notes_core import errors
+    from notes_core.domain import errors
 
     started = time.perf_counter()
     with contextlib.suppress(errors.DomainError):  # a refusal (4xx) is an outcome here, not a failure
@@ -88,8 +88,8 @@ def one_run(body: bytes, model: Any, request: Any) -> dict[str, float]:
     """Seconds of each step for one body (decode and names check: 0 if the body is too deep)."""
     import msgspec
 
-    from notes_core import json_text
-    from notes_core.http import json_body
+    from notes_core.contract import json_text
+    from notes_core.edge.http import json_body
 
     started = time.perf_counter()
     outline = json_text.Outline(body)
@@ -107,8 +107,8 @@ def one_run(body: bytes, model: Any, request: Any) -> dict[str, float]:
 
 
 def measure(body: bytes, model_name: str, runs: int) -> dict[str, list[float]]:
-    from notes_core.http import HttpRequest
-    from notes_core.models import auth, notes
+    from notes_core.contract.bodies import auth, notes
+    from notes_core.edge.http import HttpRequest
     from tests.support.events import fixture
 
     model = {"SignInRequest": auth.SignInRequest, **vars(notes)}[model_name]
@@ -124,7 +124,7 @@ def measure(body: bytes, model_name: str, runs: int) -> dict[str, list[float]]:
 
 
 def compile_seconds() -> float:
-    from notes_core import json_text
+    from notes_core.contract import json_text
 
     json_text._deeper_than_max.cache_clear()
     return _seconds(json_text._deeper_than_max)

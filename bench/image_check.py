@@ -1,8 +1,8 @@
-"""What the media-events worker's image check (notes_core.images.is_image) costs, per file.
+"""What the media-events worker's image check (notes_core.domain.images.is_image) costs, per file.
 
 What is measured, for each file below:
 - warm: the check alone, in this process after one unrecorded check (the libraries imported);
-- first: the first check of a fresh Python process that has imported notes_core.images (as the
+- first: the first check of a fresh Python process that has imported notes_core.domain.images (as the
   worker has at its cold start): the check's own imports of Pillow, the type's plugin and
   pillow-heif included, what the worker's first image of each type pays;
 - memory: that process's peak resident set (VmHWM, Linux) before and after the check.
@@ -36,8 +36,8 @@ from bench.results_file import parse_runs, publish
 from local.functions import LAYER_PATH, use_layer_and_functions_path
 
 use_layer_and_functions_path()
-from notes_core import images  # noqa: E402 (the layer is on the path from here)
-from notes_core.models.media import MAX_MEDIA_BYTES  # noqa: E402
+from notes_core.contract.bodies.media import MAX_MEDIA_BYTES  # noqa: E402
+from notes_core.domain import images  # noqa: E402 (the layer is on the path from here)
 
 MODULE = "bench.image_check"
 DEFAULT_RUNS = 7
@@ -166,7 +166,7 @@ def main(argv: Sequence[str]) -> None:
     header = ("file", "MiB", "Mpx", "warm ms", "max ms", "first ms", "peak MiB", "+MiB")
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
     lines = [
-        f"notes_core.images.is_image per file: {runs} warm checks after one unrecorded (median, max);",
+        f"notes_core.domain.images.is_image per file: {runs} warm checks after one unrecorded (median, max);",
         f"first = the first check of a fresh process, imports included (median of {runs});",
         "peak = that process's peak resident set after the check (VmHWM); +MiB = what the check added to it.",
         "",

@@ -152,8 +152,8 @@ def fill(dynamodb: Any, table: str) -> float:
     """Write 10,000 notes of 100 other users straight into the table; the seconds it took."""
     os.environ["TABLE_NAME"] = table  # notes_core reads its configuration at import
     use_layer_and_functions_path()
-    from notes_core.note import new_note, now_rfc3339
-    from notes_core.table import note_item
+    from notes_core.data.table import note_item
+    from notes_core.domain.note import new_note, now_rfc3339
 
     started = time.perf_counter()
     now = now_rfc3339()

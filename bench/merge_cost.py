@@ -4,8 +4,8 @@ What is measured, at the level of notes_core (no HTTP; the local stack's moto, i
 note of 100,000 characters (words of an everyday vocabulary), whose start one device rewrites
 (from version 1) and whose end another device, also from version 1, rewrites into a new paragraph
 (each edit keeps the length, so the merged note is 100,000 characters too). The
-second edit is pushed (notes_core.sync.push) and merged. For each run, in the same push:
-- the three-way merge (notes_core.merge.merge: tokenizing the three texts, diffing each side
+second edit is pushed (notes_core.usecases.sync.push) and merged. For each run, in the same push:
+- the three-way merge (notes_core.engine.merge.merge: tokenizing the three texts, diffing each side
   against the base, checking the two sides' changes and applying them);
 - the TransactWriteItems that writes the merged note and its revision (moto's time, from sending
   the request to its answer, with botocore's event hooks);
@@ -100,9 +100,11 @@ def timed_requests(client: Any, operation: str, into: list[float]) -> Iterator[N
 
 def one_run(seed: int) -> tuple[float, float, float]:
     """(merge s, transaction s, push s) of one merged edit."""
-    from notes_core import changes, sync, table
-    from notes_core.caller import Caller
-    from notes_core.models.notes import PushRequest
+    from notes_core.contract.bodies.notes import PushRequest
+    from notes_core.data import table
+    from notes_core.domain.caller import Caller
+    from notes_core.engine import changes
+    from notes_core.usecases import sync
 
     user_id = str(uuid.uuid4())
     caller = Caller(user_id=user_id, username=user_id, issued_at=int(time.time()), access_token="")

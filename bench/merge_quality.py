@@ -9,7 +9,7 @@ correct, refused (a refusal where a text was owed: the user chooses), or wrong (
 silent wrong merge).
 
 Tools, each given (base, current, edited):
-- ours: notes_core.merge.merge (word-level, exact or refused);
+- ours: notes_core.engine.merge.merge (word-level, exact or refused);
 - git: `git merge-file -p current base edited`, line-level (conflict markers: refused);
 - merge3: the merge3 package on lines (a conflict region: refused);
 - diff-match-patch: patch_make(base, edited) applied to current by patch_apply (a patch that does
@@ -51,7 +51,7 @@ Merge = Callable[[MergeCase], str | None]
 
 
 def ours(case: MergeCase) -> str | None:
-    from notes_core.merge import merge
+    from notes_core.engine.merge import merge
 
     return merge(case.base, case.current, case.edited)
 
@@ -228,7 +228,7 @@ WORST_CASE_RUNS = 5
 def worst_cases() -> str:
     """Median time of a merge of two edits of each text (its first and its last character
     replaced), the merge's caches emptied before each run."""
-    from notes_core import merge as merging
+    from notes_core.engine import merge as merging
 
     prose = next(merge_cases(("word",), "paragraphs", 100_000, 1)).base[:100_000]
     lines = [

@@ -86,7 +86,7 @@ class Account:
 
     def __init__(self, stack: LocalStack) -> None:
         # notes_core reads its configuration at import: imported once the stack is up
-        from notes_core.caller import Caller
+        from notes_core.domain.caller import Caller
 
         self.stack = stack
         self.user_id = str(uuid.uuid4())
@@ -94,8 +94,8 @@ class Account:
         self.caller = Caller(self.user_id, self.user_id, self.issued_at, "")
 
     def push(self, *changes: dict[str, Any]) -> list[Any]:
-        from notes_core import sync
-        from notes_core.models.notes import PushRequest
+        from notes_core.contract.bodies.notes import PushRequest
+        from notes_core.usecases import sync
 
         return list(sync.push(self.caller, PushRequest(changes=list(changes))).results)
 
@@ -183,7 +183,7 @@ def other_devices_writing(stack: LocalStack, account: Account, notes: list[str])
     """While active, before every TransactWriteItems of notes_core's client but their own, another
     device (of two, in turn) pushes an edit of one of `notes`: the transaction finds the sequence
     moved. Yields the count of their writes."""
-    from notes_core import table
+    from notes_core.data import table
 
     client = table._dynamodb()
     written = [0]

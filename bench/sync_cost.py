@@ -2,9 +2,9 @@
 
 What is measured, at the level of notes_core (no HTTP, no Lambda, no Cognito: a Caller is built
 directly, with a fresh uuid for its user id):
-1. Pull of 10 new changes from a cursor at the end of the feed (notes_core.sync.pull, default
+1. Pull of 10 new changes from a cursor at the end of the feed (notes_core.usecases.sync.pull, default
    limit 200), on an account of 10 notes and on one of 10,000. Each account is seeded with
-   creates through notes_core.sync.push, in pushes of 49, and read to the end of its feed
+   creates through notes_core.usecases.sync.push, in pushes of 49, and read to the end of its feed
    (pages of 500) for its cursor. Each run then pushes edits of 10 existing notes (a new title,
    based on the current version; the large account edits the next 10 of its notes each run) and
    measures the pull from the cursor; the next run starts from the cursor that pull returned.
@@ -57,8 +57,8 @@ from local.stack import LocalStack
 from tests.support.calls import Calls, counting
 
 if TYPE_CHECKING:  # notes_core reads its configuration at import: imported once the stack is up
-    from notes_core.caller import Caller
-    from notes_core.models.notes import PushReply
+    from notes_core.contract.bodies.notes import PushReply
+    from notes_core.domain.caller import Caller
 
 ROOT = tpl.ROOT
 
@@ -143,7 +143,7 @@ class Series:
 
 def dynamodb() -> Any:
     """notes_core's own DynamoDB client: the one whose requests are counted."""
-    from notes_core import table
+    from notes_core.data import table
 
     return table._dynamodb()
 
@@ -160,7 +160,7 @@ class Account:
 
     @classmethod
     def new(cls) -> "Account":
-        from notes_core.caller import Caller
+        from notes_core.domain.caller import Caller
 
         user_id = str(uuid.uuid4())
         return cls(
@@ -169,8 +169,8 @@ class Account:
 
     def push(self, changes: list[dict[str, Any]]) -> tuple["PushReply", Calls, float]:
         """One sync push, counted and timed; every change must be applied."""
-        from notes_core import sync
-        from notes_core.models.notes import PushRequest
+        from notes_core.contract.bodies.notes import PushRequest
+        from notes_core.usecases import sync
 
         request = PushRequest(changes=changes)
         with counting(dynamodb()) as calls:
@@ -227,7 +227,7 @@ class FullSync:
 
 def full_sync(account: Account, limit: int) -> FullSync:
     """Pull from no cursor until has_more is false; the account's cursor ends at the end of its feed."""
-    from notes_core import sync
+    from notes_core.usecases import sync
 
     pages = changes = 0
     cursor: str | None = None
@@ -253,7 +253,7 @@ def full_sync(account: Account, limit: int) -> FullSync:
 
 def pull_after_edits(account: Account) -> Sample:
     """Push edits of EDITS_PER_RUN notes, then one pull from the account's cursor, counted and timed."""
-    from notes_core import sync
+    from notes_core.usecases import sync
 
     reply, _, _ = account.push(account.edits(EDITS_PER_RUN))
     expected = {result.note.id: result.note.version for result in reply.results if result.note is not None}

@@ -7,7 +7,7 @@ decoded; its algorithm (RSA only) and signature are checked with the issuer's JW
 `iss`, `aud` or `client_id`, `exp`, `nbf`, `iat` (and the route's scopes: no route here has any).
 The same page says there is no standard way to tell an access token from an ID token, and the
 authorizer does not try: an ID token of the right client passes it, and our functions refuse it
-themselves (notes_core.http.caller). The keys come from the user pool's JWKS endpoint on moto.
+themselves (notes_core.edge.http.caller). The keys come from the user pool's JWKS endpoint on moto.
 """
 
 import base64

@@ -71,11 +71,11 @@ class Functions:
     def prepare(self) -> None:
         """Set the functions' environment and make their code importable. boto3's default session
         (which moto's ASL executor, the call recorder and the tests' faults use) is made to wrap
-        the botocore session the functions' clients come from (notes_core.aws), so an event
+        the botocore session the functions' clients come from (notes_core.data.aws), so an event
         handler registered on either sees the functions' calls."""
         os.environ.update(self.shared_environment())
         use_layer_and_functions_path()
-        from notes_core import aws
+        from notes_core.data import aws
 
         boto3.setup_default_session(botocore_session=aws.session())
 

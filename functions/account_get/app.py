@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import account
-from notes_core.http import HttpRequest, Response, api_handler, caller, respond
+from notes_core.edge.http import HttpRequest, Response, api_handler, caller, respond
+from notes_core.usecases import account
 
 
 @api_handler

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import account
-from notes_core.http import HttpRequest, Response, api_handler, caller, json_body, respond
-from notes_core.models.account import ChangePasswordRequest
+from notes_core.contract.bodies.account import ChangePasswordRequest
+from notes_core.edge.http import HttpRequest, Response, api_handler, caller, json_body, respond
+from notes_core.usecases import account
 
 
 @api_handler

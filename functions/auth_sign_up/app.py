@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import auth
-from notes_core.http import HttpRequest, Response, api_handler, json_body, respond
-from notes_core.models.auth import SignUpRequest
+from notes_core.contract.bodies.auth import SignUpRequest
+from notes_core.edge.http import HttpRequest, Response, api_handler, json_body, respond
+from notes_core.usecases import auth
 
 
 @api_handler

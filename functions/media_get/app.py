@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import media
-from notes_core.http import HttpRequest, Response, api_handler, caller, path_id, respond
+from notes_core.edge.http import HttpRequest, Response, api_handler, caller, path_id, respond
+from notes_core.usecases import media
 
 
 @api_handler

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import media
-from notes_core.http import HttpRequest, Response, api_handler, caller, json_body, path_id, respond
-from notes_core.models.media import MediaUploadRequest
+from notes_core.contract.bodies.media import MediaUploadRequest
+from notes_core.edge.http import HttpRequest, Response, api_handler, caller, json_body, path_id, respond
+from notes_core.usecases import media
 
 
 @api_handler

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import notes
-from notes_core.http import HttpRequest, Response, api_handler, caller, json_body, json_body_keys, respond
-from notes_core.models.notes import BatchRequest
+from notes_core.contract.bodies.notes import BatchRequest
+from notes_core.edge.http import HttpRequest, Response, api_handler, caller, json_body, json_body_keys, respond
+from notes_core.usecases import notes
 
 
 @api_handler

@@ -3,8 +3,8 @@ trashed=true, the notes in the trash, most recently trashed first."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import notes
-from notes_core.http import HttpRequest, Response, api_handler, caller, query_flag, query_int, query_text, respond
+from notes_core.edge.http import HttpRequest, Response, api_handler, caller, query_flag, query_int, query_text, respond
+from notes_core.usecases import notes
 
 
 @api_handler

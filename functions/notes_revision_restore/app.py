@@ -3,8 +3,18 @@ as a new change (If-Match optional)."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import revisions
-from notes_core.http import HttpRequest, Response, api_handler, caller, etag, if_match, path_id, path_version, respond
+from notes_core.edge.http import (
+    HttpRequest,
+    Response,
+    api_handler,
+    caller,
+    etag,
+    if_match,
+    path_id,
+    path_version,
+    respond,
+)
+from notes_core.usecases import revisions
 
 
 @api_handler

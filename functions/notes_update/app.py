@@ -3,8 +3,8 @@ from the device the Device-Id header names, if any."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import notes
-from notes_core.http import (
+from notes_core.contract.bodies.notes import UpdateNoteRequest
+from notes_core.edge.http import (
     HttpRequest,
     Response,
     api_handler,
@@ -16,7 +16,7 @@ from notes_core.http import (
     path_id,
     respond,
 )
-from notes_core.models.notes import UpdateNoteRequest
+from notes_core.usecases import notes
 
 
 @api_handler

@@ -2,7 +2,7 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core.http import HttpRequest, Response, api_handler
+from notes_core.edge.http import HttpRequest, Response, api_handler
 from notes_core.openapi import published_document
 
 

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import sync
-from notes_core.http import HttpRequest, Response, api_handler, caller, json_body, respond
-from notes_core.models.notes import PushRequest
+from notes_core.contract.bodies.notes import PushRequest
+from notes_core.edge.http import HttpRequest, Response, api_handler, caller, json_body, respond
+from notes_core.usecases import sync
 
 
 @api_handler

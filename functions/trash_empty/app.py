@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notes_core import trash
-from notes_core.http import HttpRequest, Response, api_handler, caller, respond
+from notes_core.edge.http import HttpRequest, Response, api_handler, caller, respond
+from notes_core.usecases import trash
 
 
 @api_handler

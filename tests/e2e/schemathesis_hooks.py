@@ -20,7 +20,7 @@ from requests.structures import CaseInsensitiveDict
 from schemathesis import APIOperation, Case, HookContext, Response
 from schemathesis.core.failures import Failure
 
-from notes_core.http import PROBLEM_TYPE_BASE
+from notes_core.contract.problems import PROBLEM_TYPE_BASE
 
 BASE_URL = os.environ.get("NOTES_SYNC_FUZZ_URL", "http://127.0.0.1:3000")
 PASSWORD = "Correct-Horse-1"
@@ -121,7 +121,7 @@ def _has_cursor(case: FuzzCase) -> bool:
 
 
 def _if_match(case: FuzzCase) -> int | str | None:
-    """What If-Match names (notes_core.http.if_match): a version, "*", or None when it is absent."""
+    """What If-Match names (notes_core.edge.http.if_match): a version, "*", or None if absent."""
     raw = {name.lower(): value for name, value in (case.headers or {}).items()}.get("if-match")
     if raw is None:
         return None

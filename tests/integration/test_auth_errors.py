@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from notes_core import identity
+from notes_core.data import identity
 from tests.support import events
 from tests.support.api import PASSWORD, Api
 from tests.support.faults import failing

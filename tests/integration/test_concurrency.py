@@ -8,9 +8,10 @@ import time
 import uuid
 from typing import Any
 
-from notes_core import notes, sync, table
-from notes_core.caller import Caller
-from notes_core.models.notes import CreateNoteRequest, PushRequest
+from notes_core.contract.bodies.notes import CreateNoteRequest, PushRequest
+from notes_core.data import table
+from notes_core.domain.caller import Caller
+from notes_core.usecases import notes, sync
 
 WRITERS = 3
 WRITES_PER_WRITER = 15

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from notes_core import table
+from notes_core.data import table
 from tests.support.api import Api, User
 from tests.support.calls import Calls, counting
 

@@ -9,11 +9,11 @@ from local import template as tpl
 from local.functions import LAYER_PATH
 from local.stack import LocalStack
 
-# Heavy packages no function uses: boto3 (its clients are botocore's, built by notes_core.aws;
+# Heavy packages no function uses: boto3 (its clients are botocore's, built by notes_core.data.aws;
 # importing boto3 adds s3transfer and its resource layer, ~35 ms) and pydantic (~0.13 s).
 UNUSED = ("boto3", "s3transfer", "pydantic")
 # The image libraries: only the media-events worker uses them, and it imports them inside its check
-# (notes_core.images), so no function's cold start pays for them, not even the worker's.
+# (notes_core.domain.images), so no function's cold start pays for them, not even the worker's.
 IMAGE_LIBRARIES = ("PIL", "pillow_heif")
 
 

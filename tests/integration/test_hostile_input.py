@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import pytest
 
 from local import template as tpl
-from notes_core.http import MAX_BODY_BYTES
+from notes_core.edge.http import MAX_BODY_BYTES
 from notes_core.openapi import published_document
 from tests.support import events, stored
 from tests.support.api import Api, Reply, User
@@ -129,7 +129,7 @@ def _encoded(text: str | bytes) -> str:
 
 
 def _cursor_entries(issued: str, query: dict[str, str]) -> Iterator[Entry]:
-    """Cursors made up from one the route issued (base64url JSON, notes_core.cursors)."""
+    """Cursors made up from one the route issued (base64url JSON, notes_core.contract.cursors)."""
     fields: dict[str, Any] = json.loads(base64.urlsafe_b64decode(issued + "=" * (-len(issued) % 4)))
     first = next(iter(fields))
     made_up: dict[str, str | bytes] = {f"cursor {name}": value for name, value in VALUES.items()}
@@ -227,7 +227,7 @@ def _refused_by(parameter: dict[str, Any], corpus: dict[str, str]) -> dict[str, 
     return {name: text for name, text in corpus.items() if pattern is None or not re.search(pattern, text)}
 
 
-# What notes_core.http offers a handler to read a request with (but its caller), by the part of
+# What notes_core.edge.http offers a handler to read a request with (but its caller), by the part of
 # the request the document declares for it.
 READERS = {
     "body": {"json_body", "json_body_keys"},

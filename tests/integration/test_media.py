@@ -12,8 +12,9 @@ import msgspec
 import pytest
 import requests
 
-from notes_core import cdn, media, media_events, queues, storage
-from notes_core.media import RESERVATION_EXPIRY
+from notes_core.data import cdn, queues, storage
+from notes_core.usecases import media, media_events
+from notes_core.usecases.media import RESERVATION_EXPIRY
 from tests.support.api import Api, Reply, User
 from tests.support.calls import counting
 from tests.support.media import GIF89A_THEN_SCRIPT, IMAGES, PNG, PNG_HEADER_THEN_HTML, Workers, post_upload

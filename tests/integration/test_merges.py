@@ -7,8 +7,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from notes_core import changes, notes, sync, table
-from notes_core.note import MAX_CONTENT_CHARS
+from notes_core.data import table
+from notes_core.domain.note import MAX_CONTENT_CHARS
+from notes_core.engine import changes
+from notes_core.usecases import notes, sync
 from tests.support import faults
 from tests.support.api import Api, Reply, User
 from tests.support.calls import counting

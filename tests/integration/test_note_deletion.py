@@ -10,7 +10,8 @@ import pytest
 from moto.sqs.exceptions import SQSException
 from moto.sqs.models import SQSBackend
 
-from notes_core import media_cleanup, storage, workflows
+from notes_core.data import storage, workflows
+from notes_core.usecases import media_cleanup
 from tests.support.api import Api, User
 from tests.support.executions import states_entered, wait_for
 from tests.support.faults import answering, failing, moto_failing

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from local.functions import LAMBDA_RESPONSE_BYTES
-from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS
+from notes_core.domain.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS
 from tests.support.api import Api, Reply, User
 
 

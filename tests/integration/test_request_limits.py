@@ -1,4 +1,4 @@
-"""The per-client limits of the public auth routes (notes_core.request_limits), through the handlers,
+"""The per-client limits of the public auth routes (notes_core.usecases.request_limits), through the handlers,
 with the template's default limits: per source IP address and per email address, counted in
 DynamoDB before Cognito is called, refused with 429 request-limit and Retry-After.
 
@@ -15,7 +15,8 @@ import pytest
 
 from local import template as tpl
 from local.stack import LocalStack
-from notes_core import identity, request_limits, table
+from notes_core.data import identity, table
+from notes_core.usecases import request_limits
 from tests.support.api import PASSWORD, Api, Reply
 from tests.support.calls import counting
 from tests.support.events import new_source_ip

@@ -6,7 +6,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from notes_core import notes, revisions, table
+from notes_core.data import table
+from notes_core.usecases import notes, revisions
 from tests.support import events
 from tests.support.api import Api, Reply, User
 from tests.support.calls import counting

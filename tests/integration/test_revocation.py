@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import pytest
 
 from local import template as tpl
-from notes_core import errors, table
-from notes_core.note import Note
+from notes_core.data import table
+from notes_core.domain import errors
+from notes_core.domain.note import Note
 from tests.support import events, stored
 from tests.support.api import PASSWORD, Api, User
 from tests.support.calls import counting

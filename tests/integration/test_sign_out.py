@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from notes_core import identity, table
+from notes_core.data import identity, table
 from tests.support.api import PASSWORD, Api, User
 from tests.support.tokens import claims_of
 

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from local.functions import LAMBDA_RESPONSE_BYTES
-from notes_core import cursors, table
-from notes_core.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS
+from notes_core.contract import cursors
+from notes_core.data import table
+from notes_core.domain.note import MAX_CONTENT_CHARS, MAX_TITLE_CHARS
 from tests.support.api import Api, User
 from tests.support.calls import counting
 

@@ -15,8 +15,8 @@ from moto.sqs.models import SQSBackend
 
 from local import template as tpl
 from local.schedules import ScheduleRunner
-from notes_core import table, workflows
-from notes_core.note import rfc3339
+from notes_core.data import table, workflows
+from notes_core.domain.note import rfc3339
 from tests.support import events
 from tests.support.api import Api, User
 from tests.support.calls import counting

@@ -20,9 +20,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notes_core import sync, table
-from notes_core.caller import Caller
-from notes_core.models.notes import NoteReply, PushRequest
+from notes_core.contract.bodies.notes import NoteReply, PushRequest
+from notes_core.data import table
+from notes_core.domain.caller import Caller
+from notes_core.usecases import sync
 from tests.support.stack import forget_user, shared_stack
 
 DEVICES = 3

@@ -14,9 +14,9 @@ import uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notes_core import sync
-from notes_core.caller import Caller
-from notes_core.models.notes import PushRequest
+from notes_core.contract.bodies.notes import PushRequest
+from notes_core.domain.caller import Caller
+from notes_core.usecases import sync
 from tests.support.edits import DISJOINT, OVERLAPPING, SHAPES, merge_case
 from tests.support.stack import forget_user, shared_stack
 

@@ -27,9 +27,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from notes_core import sync, table, trash
-from notes_core.caller import Caller
-from notes_core.models.notes import NoteReply, PushRequest
+from notes_core.contract.bodies.notes import NoteReply, PushRequest
+from notes_core.data import table
+from notes_core.domain.caller import Caller
+from notes_core.usecases import sync, trash
 from tests.support.stack import forget_user, shared_stack
 
 DEVICES = 3

@@ -155,7 +155,7 @@ def test_sam_build_produced_every_function_and_arm64_layers() -> None:
     for name in tpl.functions(TEMPLATE):
         assert (BUILD_DIR / name / "app.py").is_file()
     layer = BUILD_DIR / "CoreLayer" / "python"
-    assert (layer / "notes_core" / "http.py").is_file()
+    assert (layer / "notes_core" / "edge" / "http.py").is_file()
     assert (layer / "notes_core" / "openapi" / "openapi.json").is_file()
     assert list(layer.glob("msgspec/_core.*aarch64*.so"))
     assert not list(layer.glob("pydantic*"))  # no function imports it

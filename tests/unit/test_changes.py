@@ -3,8 +3,9 @@ against the note as it stands, and how writes are grouped into transactions."""
 
 import pytest
 
-from notes_core import changes, table
-from notes_core.note import FieldValue, Note, new_note
+from notes_core.data import table
+from notes_core.domain.note import FieldValue, Note, new_note
+from notes_core.engine import changes
 
 NOW = "2026-11-25T12:00:00.000Z"
 EXPIRES = 2_000_000_000

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from local import template as tpl
-from notes_core import config
+from notes_core.runtime import config
 
 SETTINGS = [
     config.IdentitySettings,

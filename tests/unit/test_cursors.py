@@ -2,7 +2,8 @@
 
 import pytest
 
-from notes_core import cursors, errors
+from notes_core.contract import cursors
+from notes_core.domain import errors
 
 
 def test_feed_and_list_cursors_round_trip() -> None:

@@ -1,13 +1,15 @@
 """How a change from a device that names itself is judged, without AWS: against what the device
-last sent (notes_core.changes, "Devices"), and what the note and its revisions keep of it."""
+last sent (notes_core.engine.changes, "Devices"), and what the note and its revisions keep of it."""
 
 import time
 from typing import Any
 
 import pytest
 
-from notes_core import changes, deadline, table
-from notes_core.note import DEVICES_PER_NOTE, MAX_CONTENT_CHARS, MAX_TITLE_CHARS, Media, Note, Revision
+from notes_core.data import table
+from notes_core.domain.note import DEVICES_PER_NOTE, MAX_CONTENT_CHARS, MAX_TITLE_CHARS, Media, Note, Revision
+from notes_core.engine import changes
+from notes_core.runtime import deadline
 
 PHONE, LAPTOP = "phone", "laptop"
 NOW = "2026-11-25T12:00:00.000Z"

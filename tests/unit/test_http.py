@@ -1,4 +1,4 @@
-"""notes_core.http: reading requests, shaping responses, the one status mapping."""
+"""notes_core.edge.http: reading requests, shaping responses, the one status mapping."""
 
 import base64
 import json
@@ -9,19 +9,12 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
 
 from local.lambda_context import LambdaContext
-from notes_core import errors
-from notes_core.http import (
-    PROBLEMS,
-    HttpRequest,
-    caller,
-    json_body,
-    parse_item,
-    problem_for,
-    problem_responses,
-    respond,
-)
-from notes_core.models.auth import SignInRequest
-from notes_core.models.notes import PushChange
+from notes_core.contract.bodies.auth import SignInRequest
+from notes_core.contract.bodies.base import parse_item
+from notes_core.contract.bodies.notes import PushChange
+from notes_core.contract.problems import PROBLEMS
+from notes_core.domain import errors
+from notes_core.edge.http import HttpRequest, caller, json_body, problem_for, problem_responses, respond
 from tests.support.events import fixture
 
 

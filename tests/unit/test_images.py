@@ -1,4 +1,4 @@
-"""The worker's image check (notes_core.images): a file is accepted only if its structure parses as
+"""The worker's image check (notes_core.domain.images): a file is accepted only if its structure parses as
 the declared type's format defines it; hostile, truncated, mislabelled and oversized files are not."""
 
 import io
@@ -8,7 +8,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from notes_core import images
+from notes_core.domain import images
 from tests.support.media import IMAGES, PILLOW_FORMATS, image
 
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"

@@ -1,4 +1,4 @@
-"""notes_core.json_text: how deep a JSON text nests, told without decoding it, and repeated names."""
+"""notes_core.contract.json_text: how deep a JSON text nests, told without decoding it, and repeated names."""
 
 import json
 from typing import Any
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notes_core.json_text import MAX_DEPTH, Outline
+from notes_core.contract.json_text import MAX_DEPTH, Outline
 
 
 def _depth_by_reading(text: bytes) -> int:

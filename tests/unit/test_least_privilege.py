@@ -12,7 +12,7 @@ import pytest
 from local import template as tpl
 from local.aws_calls import CallRecorder, Need, Recording, acting_as, permissions_needed
 from local.provision import Provisioned
-from notes_core import table
+from notes_core.data import table
 from tests.support.iam import Grant, audit, grants
 
 REGION = "us-east-1"

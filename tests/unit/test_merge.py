@@ -1,4 +1,4 @@
-"""notes_core.merge: three-way merges of text at word granularity, exact or refused."""
+"""notes_core.engine.merge: three-way merges of text at word granularity, exact or refused."""
 
 import os
 import random
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from notes_core.merge import merge, tokens
+from notes_core.engine.merge import merge, tokens
 from tests.support.edits import DISJOINT, OVERLAPPING, SHAPES, merge_cases
 
 GROUP = "libpng is maintained by the PNG development group"

@@ -1,4 +1,4 @@
-"""notes_core.observability: what every function's log gets besides its own lines."""
+"""notes_core.runtime.observability: what every function's log gets besides its own lines."""
 
 import json
 import os

@@ -12,7 +12,7 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
 from local import template as tpl
-from notes_core.http import PROBLEM_TYPE_BASE, PROBLEMS
+from notes_core.contract.problems import PROBLEM_TYPE_BASE, PROBLEMS
 from notes_core.openapi import catalogue, published_document
 from notes_core.openapi.generate import OPERATIONS, main, render
 

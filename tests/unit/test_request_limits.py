@@ -1,9 +1,9 @@
-"""notes_core.request_limits without AWS: what one source and one email are, the windows, and
+"""notes_core.usecases.request_limits without AWS: what one source and one email are, the windows, and
 which limits each public auth route counts against."""
 
 import pytest
 
-from notes_core.request_limits import DAY, HOUR, LIMITS, Limit, Route, email_key, partition, source_key
+from notes_core.usecases.request_limits import DAY, HOUR, LIMITS, Limit, Route, email_key, partition, source_key
 
 
 def test_an_ipv4_address_is_a_source_of_its_own() -> None:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from notes_core.models import account, auth, media, notes
+from notes_core.contract.bodies import account, auth, media, notes
 
 NOTE_ID = "0f8e7d6c-5b4a-4392-8a1b-2c3d4e5f6a7b"
 OTHER_NOTE_ID = "3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d"

@@ -15,15 +15,16 @@ from typing import Any
 
 import msgspec
 
-from notes_core import errors
-from notes_core.http import INTERNAL_ERROR, MAX_BODY_BYTES, PROBLEMS, ProblemKind
-from notes_core.json_text import MAX_DEPTH
-from notes_core.models import Reply
-from notes_core.models import account as account_models
-from notes_core.models import auth as auth_models
-from notes_core.models import media as media_models
-from notes_core.models import notes as notes_models
-from notes_core.note import DEVICE_ID_PATTERN, NOTE_FIELDS
+from notes_core.contract.bodies import account as account_models
+from notes_core.contract.bodies import auth as auth_models
+from notes_core.contract.bodies import media as media_models
+from notes_core.contract.bodies import notes as notes_models
+from notes_core.contract.bodies.base import Reply
+from notes_core.contract.json_text import MAX_DEPTH
+from notes_core.contract.problems import INTERNAL_ERROR, PROBLEMS, ProblemKind
+from notes_core.domain import errors
+from notes_core.domain.note import DEVICE_ID_PATTERN, NOTE_FIELDS
+from notes_core.edge.http import MAX_BODY_BYTES
 from notes_core.openapi import catalogue
 from notes_core.openapi import examples as ex
 
@@ -61,7 +62,7 @@ class Operation:
     description: str = ""
 
 
-# Every operation with a body reads it with notes_core.http.json_body.
+# Every operation with a body reads it with notes_core.edge.http.json_body.
 _BODY_ERRORS = (errors.MalformedRequest, errors.PayloadTooLarge, errors.UnsupportedMediaType, errors.InvalidInput)
 
 _NOTE_ID = Parameter(
@@ -70,7 +71,7 @@ _NOTE_ID = Parameter(
 _MEDIA_ID = Parameter(
     "media_id", "path", "The image's id (a UUID).", {"type": "string", "format": "uuid"}, ex.MEDIA_ID, required=True
 )
-# notes_core.http.if_match: one of this API's ETags ("3", W/"3" or 3), or *; blanks are spaces and tabs.
+# notes_core.edge.http.if_match: one of this API's ETags ("3", W/"3" or 3), or *; blanks are spaces and tabs.
 _ETAG_PATTERN = r'^[ \t]*(?:\*|(?:W/)?"?[0-9]{1,16}"?)[ \t]*$'
 _IF_MATCH_UPDATE = Parameter(
     "If-Match",
@@ -98,7 +99,7 @@ _DEVICE_ID = Parameter(
     {"type": "string", "pattern": DEVICE_ID_PATTERN},
     ex.DEVICE_ID,
 )
-# Cursors are base64url without padding (notes_core.cursors); an empty one is no cursor.
+# Cursors are base64url without padding (notes_core.contract.cursors); an empty one is no cursor.
 _CURSOR_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 1024}
 _LIST_CURSOR = Parameter(
     "cursor",
@@ -131,7 +132,7 @@ _TRASHED = Parameter(
     {"type": "string", "enum": ["true", "false"], "default": "false"},
     "false",
 )
-# notes_core.http.path_version: ASCII digits, at most nine; anything else names no revision (404).
+# notes_core.edge.http.path_version: ASCII digits, at most nine; anything else names no revision (404).
 _VERSION = Parameter(
     "version",
     "path",
@@ -744,7 +745,7 @@ def problems_of(operation: Operation) -> list[ProblemKind]:
     if operation.request is not None:
         domain.update(_BODY_ERRORS)
     if not operation.public:
-        domain.add(errors.NotAuthenticated)  # notes_core.http.caller, and writes refused after a sign-out
+        domain.add(errors.NotAuthenticated)  # notes_core.edge.http.caller, and writes refused after a sign-out
     kinds = {PROBLEMS[error] for error in domain} | {INTERNAL_ERROR}
     return sorted(kinds, key=lambda kind: (kind.status, kind.slug))
 
