@@ -10,6 +10,8 @@ SAM := $(SAM_VENV)/bin/sam
 # sam build needs a python3.12 on PATH: the sam virtualenv's own.
 SAM_ENV := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 PYTEST := $(PY) -m pytest
+# The OpenAPI generator is build-time code (tools/), outside the layer: it reads notes_core from it.
+OPENAPI := PYTHONPATH=layers/core $(PY) -m tools.openapi.generate
 SOAK_EXAMPLES ?= 2000
 FUZZ_EXAMPLES ?= 100
 
@@ -48,7 +50,7 @@ lint: $(VENV)/.installed node_modules/.installed  ## ruff, mypy, asl-validator, 
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	cd layers/core && ../../$(PY) -m notes_core.openapi.generate --check --errors ../../docs/errors.md
+	$(OPENAPI) --check --errors docs/errors.md
 
 unit: $(VENV)/.installed  ## the tests that need no AWS
 	$(PYTEST) tests/unit
@@ -84,8 +86,8 @@ bench: $(VENV)/.installed  ## the benchmarks: figures to bench/results/
 	$(PY) -m bench.merge_quality
 	$(PY) -m bench.merge_worst_cases
 
-openapi: $(VENV)/.installed  ## regenerate the OpenAPI document and docs/errors.md
-	cd layers/core && ../../$(PY) -m notes_core.openapi.generate --errors ../../docs/errors.md
+openapi: $(VENV)/.installed  ## regenerate the OpenAPI document (functions/openapi/openapi.json) and docs/errors.md
+	$(OPENAPI) --errors docs/errors.md
 
 # One function with an event, as `sam local invoke FUNCTION -e EVENT` would run it, without Docker.
 invoke: $(VENV)/.installed  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one function locally

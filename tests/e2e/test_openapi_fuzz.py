@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from local import template as tpl
-from notes_core.openapi.generate import OPERATIONS
 from tests.support.local_process import SHARED_SOURCE_LIMITS, LocalProcess
+from tools.openapi.generate import OPERATIONS
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES = os.environ.get("NOTES_SYNC_FUZZ_EXAMPLES", "10")

@@ -22,9 +22,9 @@ import pytest
 
 from local import template as tpl
 from notes_core.edge.http import MAX_BODY_BYTES
-from notes_core.openapi import published_document
 from tests.support import events, stored
 from tests.support.api import Api, Reply, User
+from tools.openapi.generate import published_document
 
 TEMPLATE = tpl.load()
 DOCUMENT = json.loads(published_document())

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from local import template as tpl
+from tools.openapi.generate import PUBLISHED
 
 TEMPLATE = tpl.load()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -156,7 +157,12 @@ def test_sam_build_produced_every_function_and_arm64_layers() -> None:
         assert (BUILD_DIR / name / "app.py").is_file()
     layer = BUILD_DIR / "CoreLayer" / "python"
     assert (layer / "notes_core" / "edge" / "http.py").is_file()
-    assert (layer / "notes_core" / "openapi" / "openapi.json").is_file()
+    assert not (layer / "notes_core" / "openapi").exists()  # build-time code (tools/) stays out of the layer
+    # The OpenAPI document ships with the function that serves it, and with no other
+    assert (BUILD_DIR / "OpenApiFunction" / "openapi.json").read_bytes() == PUBLISHED.read_bytes()
+    assert [name for name in tpl.functions(TEMPLATE) if (BUILD_DIR / name / "openapi.json").exists()] == [
+        "OpenApiFunction"
+    ]
     assert list(layer.glob("msgspec/_core.*aarch64*.so"))
     assert not list(layer.glob("pydantic*"))  # no function imports it
     assert not _top_level_names(layer) & RUNTIME_PACKAGES

@@ -13,8 +13,8 @@ from openapi_spec_validator import validate
 
 from local import template as tpl
 from notes_core.contract.problems import PROBLEM_TYPE_BASE, PROBLEMS
-from notes_core.openapi import catalogue, published_document
-from notes_core.openapi.generate import OPERATIONS, main, render
+from tools.openapi import catalogue
+from tools.openapi.generate import OPERATIONS, main, published_document, render
 
 DOCUMENT: dict[str, Any] = json.loads(published_document())
 ERRORS_PAGE = tpl.ROOT / "docs" / "errors.md"

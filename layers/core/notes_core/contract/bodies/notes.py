@@ -163,7 +163,7 @@ class NoteEdit(Request, kw_only=True):
 
 
 class UpdateNoteRequest(NoteEdit):
-    # What __post_init__ checks, for the document (notes_core.openapi adds it to the model's schema).
+    # What __post_init__ checks, for the document (tools/openapi adds it to the model's schema).
     schema_rules: ClassVar[dict[str, Any]] = _one_of_fields_is_set()
 
     base_version: Annotated[Version, Meta(description="Alternative to the If-Match header.")] | None = None

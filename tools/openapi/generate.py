@@ -1,15 +1,18 @@
-"""Generate the OpenAPI 3.1 document from the operations below and notes_core's msgspec models.
+"""Generate the OpenAPI 3.1 document from the operations below and notes_core's request and reply
+bodies (notes_core.contract.bodies) and problem types (notes_core.contract.problems).
 
-`python -m notes_core.openapi.generate [--errors PATH]` rewrites openapi.json (and the error
-catalogue page, docs/errors.md, at PATH); with --check it only says whether they are current. Unit
-tests fail when the committed files differ from what this produces, and when these operations and
-template.yaml's routes differ, so the document cannot drift from the code or the deployed API.
+`python -m tools.openapi.generate [--errors PATH]` (what `make openapi` runs, with layers/core on
+PYTHONPATH) rewrites the document the OpenApi function serves, functions/openapi/openapi.json: its
+own copy, which `sam build` ships with its handler and nothing else ships (docs/openapi.json links
+to it), and the error catalogue page, docs/errors.md, at PATH; with --check it only says whether
+they are current. Unit tests fail when the committed files differ from what this produces, and
+when these operations and template.yaml's routes differ, so the document cannot drift from the
+code or the deployed API. This is build-time code: no function imports it.
 """
 
 import json
 import sys
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,11 @@ from notes_core.contract.problems import INTERNAL_ERROR, PROBLEMS, ProblemKind
 from notes_core.domain import errors
 from notes_core.domain.note import DEVICE_ID_PATTERN, NOTE_FIELDS
 from notes_core.edge.http import MAX_BODY_BYTES
-from notes_core.openapi import catalogue
-from notes_core.openapi import examples as ex
+from tools.openapi import catalogue
+from tools.openapi import examples as ex
+
+# The document the OpenApi function serves (functions/openapi/app.py reads it beside itself).
+PUBLISHED = Path(__file__).resolve().parents[2] / "functions" / "openapi" / "openapi.json"
 
 
 @dataclass(frozen=True)
@@ -939,8 +945,13 @@ def render() -> str:
     return json.dumps(build_document(), indent=2, sort_keys=True) + "\n"
 
 
+def published_document() -> str:
+    """The document as committed: what the OpenApi function serves."""
+    return PUBLISHED.read_text(encoding="utf-8")
+
+
 def main(arguments: list[str]) -> int:
-    outputs = {Path(str(files("notes_core.openapi") / "openapi.json")): render()}
+    outputs = {PUBLISHED: render()}
     if "--errors" in arguments:
         outputs[Path(arguments[arguments.index("--errors") + 1])] = catalogue.render_errors_page()
     if "--check" in arguments:
