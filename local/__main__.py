@@ -4,8 +4,7 @@ moto on $MOTO_PORT (default 5000), every resource provisioned from template.yaml
 front on $PORT (default 3000). A template parameter can be overridden by an environment variable
 named after it in upper snake case (TombstoneRetentionDays -> TOMBSTONE_RETENTION_DAYS).
 The template's schedules run every $LOCAL_SCHEDULE_SECONDS (default 300; local.schedules).
-Ctrl-C (or SIGTERM) stops everything. With NOTES_SYNC_AWS_CALLS_DIR set, the AWS calls of the
-functions and state machines are recorded and written there on the way out (local.aws_calls).
+Ctrl-C (or SIGTERM) stops everything.
 """
 
 import argparse
@@ -13,17 +12,21 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
+from collections.abc import Callable
 from types import FrameType
 
 from local import template as tpl
-from local.aws_calls import DIRECTORY_VARIABLE, CallRecorder
 from local.schedules import INTERVAL_VARIABLE, ScheduleRunner, interval_seconds
 from local.stack import LocalStack, environment_name
 from local.workers import start_pollers
 
+# Called with the provisioned stack before any function is loaded; what it returns is called once
+# the stack has stopped. The e2e tier records the functions' AWS calls so
+# (tests/support/recording_stack.py), in a process of its own: the local stack never imports tests/.
+Observer = Callable[[LocalStack], Callable[[], None]]
 
-def main() -> None:
+
+def main(observe: Observer | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local", description="notes-sync's local stack")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
@@ -41,8 +44,7 @@ def main() -> None:
         variable = environment_name(exc.parameter)
         given = f" ({variable}={os.environ[variable]})" if variable in os.environ else ""
         parser.exit(2, f"{parser.prog}: {exc}{given}\n")
-    calls_directory = os.environ.get(DIRECTORY_VARIABLE)
-    recorder = CallRecorder(stack.provisioned).start() if calls_directory else None
+    observed = observe(stack) if observe is not None else None
     from local.front import LocalApi, make_front  # after the stack has set the functions' environment
 
     front = make_front(LocalApi(stack.provisioned, stack.functions, stack.moto.endpoint_url), arguments.port)
@@ -68,8 +70,8 @@ def main() -> None:
         for poller in pollers:
             poller.stop()
         stack.stop()
-        if recorder is not None and calls_directory:
-            recorder.recording().save(Path(calls_directory) / f"{os.getpid()}.json")
+        if observed is not None:
+            observed()
         print("local stack stopped", file=sys.stderr, flush=True)
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import boto3
 
 from local import template as tpl
-from local.aws_calls import acting_as
 from local.lambda_context import LambdaContext
+from local.principals import acting_as
 from local.provision import Provisioned
 
 LAYER_PATH = tpl.ROOT / "layers" / "core"

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from local.aws_calls import DIRECTORY_VARIABLE, Recording
 from tests.support import iam
+from tests.support.aws_calls import DIRECTORY_VARIABLE, Recording
 from tests.support.local_process import SHARED_SOURCE_LIMITS, LocalProcess
 
 PASSWORD = "Correct-Horse-1"

@@ -10,10 +10,10 @@ against their policies in template.yaml (tests/support/iam.py): a call they do n
 
 import pytest
 
-from local.aws_calls import CallRecorder
 from local.stack import LocalStack
 from tests.support import iam
 from tests.support.api import Api, User
+from tests.support.aws_calls import CallRecorder
 from tests.support.media import Workers
 from tests.support.stack import shared_stack
 

@@ -1,5 +1,5 @@
-"""Least privilege, proven: the AWS calls a tier recorded (local.aws_calls), checked against the
-policies template.yaml gives each function and state machine.
+"""Least privilege, proven: the AWS calls a tier recorded (tests.support.aws_calls), checked against
+the policies template.yaml gives each function and state machine.
 
 Each recorded need (an IAM action on a resource) must be granted by an Allow statement of its
 principal's `Policies`, resolved against the recording stack's own ARNs; every permission the
@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from local import template as tpl
-from local.aws_calls import UNATTRIBUTED, Need, Recording
+from tests.support.aws_calls import UNATTRIBUTED, Need, Recording
 
 # Principals whose Policies the audit reads: their calls are attributed to their logical ids.
 _PRINCIPAL_TYPES = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")

@@ -1,4 +1,8 @@
-"""`python -m local` as a child process on free loopback ports, for the e2e tier and benchmarks."""
+"""`python -m local` as a child process on free loopback ports, for the e2e tier and benchmarks.
+
+Where NOTES_SYNC_AWS_CALLS_DIR is set (the e2e tier sets it) the stack is started as
+`python -m tests.support.recording_stack`: the same stack, recording its AWS calls into that
+directory."""
 
 import os
 import signal
@@ -12,6 +16,7 @@ from typing import IO, Any
 import boto3
 
 from local import template as tpl
+from tests.support.aws_calls import DIRECTORY_VARIABLE
 
 # The per-source limits of the public auth routes (template parameters), raised to their maximum for
 # a stack that many test users sign up to from 127.0.0.1, as no group of people does: the e2e
@@ -34,8 +39,9 @@ class LocalProcess:
         self.port, self.moto_port = free_port(), free_port()
         self._aws_clients: dict[str, Any] = {}
         env = {**os.environ, "PORT": str(self.port), "MOTO_PORT": str(self.moto_port), **(environment or {})}
+        module = "tests.support.recording_stack" if env.get(DIRECTORY_VARIABLE) else "local"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "local"],
+            [sys.executable, "-m", module],
             cwd=tpl.ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -123,3 +123,15 @@ def test_a_function_imports_its_plumbing_its_use_case_and_its_request_body_only(
 
     # Then none is left: no data access, engine or domain module, no other function, no local code
     assert [(i.line, i.module) for i in imported if not allowed(i.module)] == []
+
+
+LOCAL = tpl.ROOT / "local"
+
+
+@pytest.mark.parametrize("path", sorted(LOCAL.rglob("*.py")), ids=lambda path: path.stem)
+def test_the_local_stack_imports_no_test_support_nor_a_benchmark(path: Path) -> None:
+    """local/ emulates AWS and nothing else: the test tiers' support (the call recorder among it)
+    lives under tests/, and reaches the local stack from there (tests/support/recording_stack.py)."""
+    outside = [(i.line, i.module) for i in _imports(path) if i.module.split(".")[0] in {"tests", "bench", "tools"}]
+
+    assert outside == []

@@ -1,5 +1,6 @@
-"""The least-privilege audit itself: what a call needs (local.aws_calls) and whether template.yaml's
-policies grant it (tests/support/iam.py). No AWS: ARNs are those the local stack would give."""
+"""The least-privilege audit itself: what a call needs (tests.support.aws_calls) and whether
+template.yaml's policies grant it (tests/support/iam.py). No AWS: ARNs are those the local stack
+would give."""
 
 import copy
 from collections import Counter
@@ -10,9 +11,10 @@ import boto3
 import pytest
 
 from local import template as tpl
-from local.aws_calls import CallRecorder, Need, Recording, acting_as, permissions_needed
+from local.principals import acting_as
 from local.provision import Provisioned
 from notes_core.data import table
+from tests.support.aws_calls import CallRecorder, Need, Recording, permissions_needed
 from tests.support.iam import Grant, audit, grants
 
 REGION = "us-east-1"

@@ -4,19 +4,18 @@ The least-privilege audit (tests/support/iam.py) checks these against the templa
 A `CallRecorder` hooks boto3's default session, the one that notes_core's clients and moto's ASL
 executor create their clients from (the local stack's own provisioning and queue pollers use a
 session of their own and are not recorded). A call is attributed to the principal `acting_as`
-names in the calling thread: `Functions.invoke` names the function; each Task of a state machine
-names its machine (see `_attribute_state_machine_tasks`).
+names in the calling thread (local.principals): the local stack's `Functions.invoke` names the
+function; each Task of a state machine names its machine (see `_attribute_state_machine_tasks`).
 
-`python -m local` records when NOTES_SYNC_AWS_CALLS_DIR names a directory, and writes what it
-recorded there when it stops (the e2e tier's stack runs in a child process).
+The integration tier records in its own process (tests/integration/conftest.py); the e2e tier's
+stacks run as `python -m tests.support.recording_stack`, which records when
+NOTES_SYNC_AWS_CALLS_DIR names a directory and writes what it recorded there when it stops.
 """
 
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,22 +27,11 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 
 from local import template as tpl
+from local.principals import acting, acting_as
 from local.provision import Provisioned
 
 DIRECTORY_VARIABLE = "NOTES_SYNC_AWS_CALLS_DIR"
 UNATTRIBUTED = "(no function or state machine)"
-
-_principal: ContextVar[str | None] = ContextVar("aws_principal", default=None)
-
-
-@contextmanager
-def acting_as(principal: str) -> Iterator[None]:
-    """AWS calls made in this thread meanwhile are `principal`'s (a logical id or a state machine ARN)."""
-    token = _principal.set(principal)
-    try:
-        yield
-    finally:
-        _principal.reset(token)
 
 
 # ---------------------------------------------------------------- what a call needs
@@ -312,7 +300,7 @@ class CallRecorder:
         self._record("s3", "PutObject", {"Bucket": bucket, "Key": fields["key"]})
 
     def _record(self, service: str, operation: str, params: Mapping[str, Any]) -> None:
-        principal = _principal.get()
+        principal = acting()
         principal = UNATTRIBUTED if principal is None else self._machines.get(principal, principal)
         needs: list[Need] = []
         if principal != UNATTRIBUTED:
