@@ -217,3 +217,24 @@ def test_a_change_of_parameters_alone_publishes_no_version(transformed: dict[str
     before, after = transformed["prod"], transformed["prod, LogLevel changed"]
 
     assert [_version_of(before, f) for f in FUNCTIONS] == [_version_of(after, f) for f in FUNCTIONS]
+
+
+def test_each_schedule_is_named_after_its_state_machine_or_function_and_its_event(
+    transformed: dict[str, dict[str, Any]],
+) -> None:
+    """What docs/architecture.md's boxes of schedules are named by (test_architecture.py)."""
+    # Given the Schedule and ScheduleV2 events of the template's state machines and functions
+    events = {
+        f"{logical_id}{event_name}"
+        for logical_id, resource in TEMPLATE["Resources"].items()
+        for event_name, event in resource.get("Properties", {}).get("Events", {}).items()
+        if event["Type"] in tpl.SCHEDULE_EVENT_TYPES
+    }
+
+    # When SAM has made them EventBridge rules or schedules
+    resources = transformed["prod"]
+    made = {*_of_type(resources, "AWS::Scheduler::Schedule"), *_of_type(resources, "AWS::Events::Rule")}
+
+    # Then each is named by its target's logical id and the event's name
+    assert events
+    assert made == events

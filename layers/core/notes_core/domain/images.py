@@ -1,7 +1,7 @@
 """Whether an uploaded file is an image of the type it was declared as: its structure parsed by
 Pillow (and pillow-heif for HEIC) as the format defines it.
 
-What is parsed, per type (the README's "Images" says the same):
+What is parsed, per type (docs/images.md says the same):
 - PNG: the signature, then every chunk up to IEND, each with its CRC (`verify()`), an IDAT among them;
 - JPEG: the segments from SOI up to the first scan (SOS), which must be there, with the frame
   header (SOF) giving the dimensions;

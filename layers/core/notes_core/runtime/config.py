@@ -95,9 +95,9 @@ class WorkflowSettings(_Settings):
 
 
 class RequestLimitSettings(_Settings, kw_only=True):
-    """How many requests one source IP address may make to the public auth routes (README, "Limits
-    of the public auth routes"): attempts at a password, code or refresh token per route and minute;
-    requests that send an email per day, the three routes together."""
+    """How many requests one source IP address may make to the public auth routes (docs/tokens.md,
+    "Limits of the public auth routes"): attempts at a password, code or refresh token per route and
+    minute; requests that send an email per day, the three routes together."""
 
     auth_attempts_per_source_ip_per_minute: Annotated[int, Meta(ge=1, le=100000)] = 30
     auth_emails_per_source_ip_per_day: Annotated[int, Meta(ge=1, le=100000)] = 10

@@ -12,8 +12,8 @@ metric) and is not counted; one refused by the source's limit does not count aga
 Windows are aligned to the epoch, so a client may fit up to twice a limit across a window's
 boundary, never more.
 
-The numbers (README, "Limits of the public auth routes"): a person never meets them, a script in
-seconds. The per-source ones are template parameters: an address shared by many people (a
+The numbers (docs/tokens.md, "Limits of the public auth routes"): a person never meets them, a
+script in seconds. The per-source ones are template parameters: an address shared by many people (a
 carrier-grade NAT, an office) may need more. The per-email ones concern one person and are fixed.
 
 When the table cannot count (throttled, failing, out of reach after botocore's retries) the request
