@@ -36,15 +36,23 @@ def _password(confirm: bool = False) -> str:
     return password
 
 
-def _progress(count: int) -> None:
-    if sys.stderr.isatty():
-        print(f"\rpulled {count} notes", end="", file=sys.stderr, flush=True)
-    elif count and count % 1000 < 200:  # a page is 200 notes: a line per thousand or so
-        print(f"pulled {count} notes", file=sys.stderr, flush=True)
+class Progress:
+    """A pull's progress on stderr: one line rewritten on a terminal, else a line per thousand notes."""
+
+    def __init__(self) -> None:
+        self.shown = 0
+
+    def __call__(self, count: int) -> None:
+        if sys.stderr.isatty() and count >= 200:
+            print(f"\rpulled {count} notes", end="", file=sys.stderr, flush=True)
+            self.shown = count
+        elif count // 1000 > self.shown // 1000:
+            print(f"pulled {count} notes", file=sys.stderr, flush=True)
+            self.shown = count
 
 
 def _summary(report: SyncReport) -> str:
-    if sys.stderr.isatty() and report.pulled:
+    if sys.stderr.isatty() and report.pulled >= 200:
         print(file=sys.stderr)
     parts = [f"pushed {report.pushed}", f"pulled {report.pulled}"]
     if report.merged:
@@ -96,7 +104,7 @@ def _mirror_conflicts(conflict: Conflict) -> Resolution:
 def run(arguments: argparse.Namespace) -> int:
     command: str = arguments.command
     on_conflict = _mirror_conflicts if command == "mirror" else keep_device_text
-    with Client(arguments.api, arguments.profile, on_conflict=on_conflict, on_progress=_progress) as client:
+    with Client(arguments.api, arguments.profile, on_conflict=on_conflict, on_progress=Progress()) as client:
         handler = COMMANDS[command]
         handler(client, arguments)
     return 0
@@ -203,7 +211,7 @@ def _mirror(client: Client, arguments: argparse.Namespace) -> None:
     stop = threading.Event()
     print(f"mirroring {mirror.directory} (Ctrl-C stops)", flush=True)
     try:
-        mirror.watch(stop, arguments.ws, arguments.interval, on_round=show)
+        mirror.watch(stop, arguments.ws, arguments.interval, arguments.pull_every, on_round=show)
     except KeyboardInterrupt:
         stop.set()
 
@@ -275,6 +283,12 @@ def parser() -> argparse.ArgumentParser:
     mirror.add_argument("dir", type=Path)
     mirror.add_argument("--watch", action="store_true", help="keep mirroring: files as they change, pokes")
     mirror.add_argument("--interval", type=float, default=1.0, help="seconds between looks at DIR (--watch)")
+    mirror.add_argument(
+        "--pull-every",
+        type=float,
+        default=30.0,
+        help="seconds between pulls while no realtime socket is open (--watch)",
+    )
     return top
 
 

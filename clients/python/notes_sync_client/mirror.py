@@ -11,6 +11,7 @@ What the mirror last wrote or read of each file is kept in the profile (table `m
 so a file is only ever overwritten when it still holds that text: an edit made in DIR while a sync
 runs is read on the next round, never overwritten."""
 
+import contextlib
 import os
 import threading
 import time
@@ -209,6 +210,7 @@ class Mirror:
                     path.unlink(missing_ok=True)
                     report.written.append(f"removed {gone.name}")
                 self._untrack(note_id)
+                self._remove_media(note_id, report)
         for note in sorted(notes.values(), key=lambda n: (n.created_at or "~", n.id)):
             self._write_note(note, tracked.get(note.id), taken, report)
         self._write_conflicts(notes, report)
@@ -229,8 +231,9 @@ class Mirror:
                 taken.discard(name)
                 taken.add(tracked.name)
                 return  # edited in DIR since the last round: read on the next one
-            old.unlink(missing_ok=True)
-            report.written.append(f"moved {tracked.name} to {name}")
+            if old.exists():
+                old.unlink()
+                report.written.append(f"moved {tracked.name} to {name}")
         current = _read(path)
         if current == note.content:
             self._track(_Tracked(note.id, name, note.content, _stamp(path)))
@@ -290,6 +293,17 @@ class Mirror:
                         name,
                     )
                 report.written.append(f"downloaded {name}")
+
+    def _remove_media(self, note_id: str, report: MirrorReport) -> None:
+        folder = f"{MEDIA}/{note_id}/"
+        with self.client.store.transaction() as db:
+            rows = db.rows("SELECT name FROM mirror_media WHERE directory = ? AND name LIKE ?", self.key, folder + "%")
+            db.run("DELETE FROM mirror_media WHERE directory = ? AND name LIKE ?", self.key, folder + "%")
+        for row in rows:
+            (self.directory / row["name"]).unlink(missing_ok=True)
+            report.written.append(f"removed {row['name']}")
+        with contextlib.suppress(OSError):  # not empty: something of the user's is in it
+            (self.directory / folder).rmdir()
 
     # ------------------------------------------------------------------ watching
     def watch(
