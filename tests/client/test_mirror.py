@@ -143,11 +143,20 @@ def test_watching_folders_follow_each_other(
     local_stack: LocalProcess, two_folders: tuple[NoteSync, Path, Path]
 ) -> None:
     # Given both folders watched (no realtime socket: each pulls every half second)
-    notes_sync, a, b = two_folders
+    _, a, b = two_folders
+    watch = ["--watch", "--interval", "0.2", "--pull-every", "0.5"]
     watchers = [
         subprocess.Popen(
-            [sys.executable, "-m", "notes_sync_client", "--profile", str(folder.parent / profile), "mirror"]
-            + [str(folder), "--watch", "--interval", "0.2", "--pull-every", "0.5"],
+            [
+                sys.executable,
+                "-m",
+                "notes_sync_client",
+                "--profile",
+                str(folder.parent / profile),
+                "mirror",
+                str(folder),
+                *watch,
+            ],
             env={**os.environ, "NOTES_SYNC_API": local_stack.base_url},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -287,10 +287,10 @@ class Client:
             if cursor is None:
                 return found
 
-    def purge(self, note_id: str) -> None:
-        """Delete a note for good now, on the server too (then sync)."""
-        self.delete(note_id)
-        self.sync()
+    def revision(self, note_id: str, version: int) -> dict[str, Any]:
+        """Sync guide, "Revisions": one revision's whole text."""
+        found: dict[str, Any] = self._ok(self._authorized("GET", f"/v1/notes/{note_id}/revisions/{version}")).body
+        return found
 
     # ------------------------------------------------------------------ images
     def attach(
