@@ -13,9 +13,10 @@ PYTEST := $(PY) -m pytest
 # The OpenAPI generator is build-time code (tools/), outside the layer: it reads notes_core from it.
 OPENAPI := PYTHONPATH=layers/core $(PY) -m tools.openapi.generate
 SOAK_EXAMPLES ?= 2000
+CLIENT_SOAK_EXAMPLES ?= 200
 FUZZ_EXAMPLES ?= 100
 
-.PHONY: help run test lint unit integration property e2e template soak fuzz bench openapi invoke build deploy clean
+.PHONY: help run test lint unit integration property e2e client template soak fuzz bench openapi invoke build deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9]+):.*## (.*)/  make \1\t\2/' | expand -t 24
@@ -27,9 +28,9 @@ run: $(VENV)/.installed  ## serve the local stack on 127.0.0.1: the API on PORT 
 # printed whole when it ends. One failing tier fails the run.
 TEST_JOBS ?= 2
 test:  ## lint and run every test tier (TEST_JOBS at a time)
-	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target integration e2e property template lint unit
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target integration e2e property client template lint unit
 
-$(VENV)/.installed: requirements/dev.txt layers/core/requirements.txt layers/images/requirements.txt
+$(VENV)/.installed: requirements/dev.txt layers/core/requirements.txt layers/images/requirements.txt clients/python/pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (set PYTHON312=/path/to/python3.12)"; exit 1; }
 	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
@@ -64,6 +65,10 @@ property: $(VENV)/.installed  ## devices editing offline and syncing: the same e
 e2e: $(VENV)/.installed  ## the local stack over HTTP
 	$(PYTEST) tests/e2e
 
+# The reference client's own tests (no server), then the client as devices against a local stack.
+client: $(VENV)/.installed  ## the reference client (clients/python): its tests, then mirrors and devices over a local stack
+	$(PYTEST) clients/python/tests tests/client
+
 # cfn-lint, sam validate --lint, sam build (no container) and the template's own tests.
 template: $(VENV)/.installed $(SAM_VENV)/.installed  ## cfn-lint, sam validate --lint, sam build, the template's tests
 	$(VENV)/bin/cfn-lint template.yaml
@@ -71,8 +76,9 @@ template: $(VENV)/.installed $(SAM_VENV)/.installed  ## cfn-lint, sam validate -
 	$(SAM_ENV) $(SAM) build --build-dir .aws-sam/build
 	$(PYTEST) tests/template
 
-soak: $(VENV)/.installed  ## the property tier at SOAK_EXAMPLES (2000) examples, new ones each run
+soak: $(VENV)/.installed  ## the property tier at SOAK_EXAMPLES (2000) examples, new ones each run; client devices too
 	NOTES_SYNC_EXAMPLES=$(SOAK_EXAMPLES) NOTES_SYNC_HYPOTHESIS=explore $(PYTEST) tests/property
+	NOTES_SYNC_CLIENT_EXAMPLES=$(CLIENT_SOAK_EXAMPLES) NOTES_SYNC_CLIENT_SEED=$$RANDOM$$RANDOM $(PYTEST) tests/client/test_devices.py
 
 fuzz: $(VENV)/.installed  ## schemathesis against a local stack at FUZZ_EXAMPLES (100) examples per operation
 	NOTES_SYNC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) -s tests/e2e/test_openapi_fuzz.py

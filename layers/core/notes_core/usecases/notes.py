@@ -162,8 +162,8 @@ def batch(caller: Caller, request: BatchRequest, order: Sequence[str]) -> BatchR
     parsed: list[changes.Change | tuple[str | None, errors.DomainError]] = []
     for kind in kinds:
         model, to_change = _BATCH_KINDS[kind]
-        for raw in getattr(request, kind):
-            item = parse_item(model, raw)
+        for index, raw in enumerate(getattr(request, kind)):
+            item = parse_item(model, raw, f"/{kind}/{index}")
             if isinstance(item, errors.DomainError):
                 parsed.append((echoed_id(raw), item))
             else:

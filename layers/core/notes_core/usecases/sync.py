@@ -53,7 +53,9 @@ def pull(caller: Caller, cursor: str | None, limit: int) -> PullReply:
 def push(caller: Caller, request: PushRequest) -> PushReply:
     """Each change's result, in order: applied, conflict (with the server's copy) or rejected."""
     device = request.device_id
-    parsed: list[changes.Change | PushResult] = [_change_or_rejection(raw, device) for raw in request.changes]
+    parsed: list[changes.Change | PushResult] = [
+        _change_or_rejection(raw, device, f"/changes/{index}") for index, raw in enumerate(request.changes)
+    ]
     valid = [entry for entry in parsed if not isinstance(entry, PushResult)]
     body: object = request.changes if device is None else {"changes": request.changes, "device_id": device}
     digest = changes.request_digest("push", body)
@@ -64,8 +66,8 @@ def push(caller: Caller, request: PushRequest) -> PushReply:
     return PushReply(results=within_page_bytes(results))
 
 
-def _change_or_rejection(raw: dict[str, Any], device: str | None) -> changes.Change | PushResult:
-    change = parse_item(PushChange, raw)
+def _change_or_rejection(raw: dict[str, Any], device: str | None, at: str) -> changes.Change | PushResult:
+    change = parse_item(PushChange, raw, at)
     if isinstance(change, errors.DomainError):
         return PushResult(id=echoed_id(raw), status="rejected", problem=problem_document(change))
     note_id = str(change.id)

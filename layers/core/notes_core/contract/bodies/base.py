@@ -29,12 +29,14 @@ class Reply(msgspec.Struct):
     """Base of every response body."""
 
 
-def parse_item[Item](model: type[Item], value: Any) -> Item | errors.DomainError:
-    """One item of a batch or push, checked on its own: the item, or the problem with it."""
+def parse_item[Item](model: type[Item], value: Any, at: str = "") -> Item | errors.DomainError:
+    """One item of a batch or push, checked on its own: the item, or the problem with it, whose
+    pointers start with `at`, the item's own pointer into the request body (`/changes/3`), so
+    that they point into the body as RFC 6901 reads them."""
     try:
         return msgspec.convert(value, type=model)
     except msgspec.ValidationError as exc:
-        return validation_error(exc)
+        return validation_error(exc, at)
 
 
 _LOCATED = re.compile(r"^(?P<detail>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
@@ -51,9 +53,10 @@ def echoed_id(item: Any) -> str | None:
     return raw if isinstance(raw, str) and len(raw) <= MAX_ECHOED_CHARS else None
 
 
-def validation_error(exc: msgspec.ValidationError) -> errors.InvalidInput:
+def validation_error(exc: msgspec.ValidationError, at: str = "") -> errors.InvalidInput:
     """Turn msgspec's report into a 422 problem naming the member at fault as a JSON pointer
-    ("Expected `int`, got `str` - at `$.changes[0].base_version`" is /changes/0/base_version)."""
+    ("Expected `int`, got `str` - at `$.changes[0].base_version`" is /changes/0/base_version),
+    below `at` when the value checked is a part of the body."""
     located = _LOCATED.match(str(exc))
     assert located is not None  # the pattern matches any text
     detail, path = located.group("detail"), located.group("path") or ""
@@ -69,5 +72,5 @@ def validation_error(exc: msgspec.ValidationError) -> errors.InvalidInput:
         detail = "required"
     elif len(detail) > MAX_ECHOED_CHARS:
         detail = detail[:MAX_ECHOED_CHARS] + "..."
-    pointer = "/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
+    pointer = at + "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts) or "/"
     return errors.InvalidInput("The request body is not valid.", errors=[{"pointer": pointer, "detail": detail}])
