@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from local.aws_calls import DIRECTORY_VARIABLE, Recording
 from notes_sync_client import Backoff, Client
 from tests.support import iam
+from tests.support.aws_calls import DIRECTORY_VARIABLE, Recording
 from tests.support.local_process import SHARED_SOURCE_LIMITS, LocalProcess
 
 PASSWORD = "Correct-Horse-1"
