@@ -21,7 +21,7 @@ FUZZ_EXAMPLES ?= 100
 help:  ## list the targets
 	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9]+):.*## (.*)/  make \1\t\2/' | expand -t 24
 
-run: $(VENV)/.installed  ## serve the local stack on 127.0.0.1: the API on PORT (3000), moto on MOTO_PORT (5000)
+run: $(VENV)/.installed  ## serve the local stack on HOST (127.0.0.1): the API on PORT (3000), moto on MOTO_PORT (5000)
 	$(PY) -m local
 
 # The tiers run TEST_JOBS at a time (2: this machine's cores), longest first; each tier's output is

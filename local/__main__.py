@@ -65,7 +65,7 @@ def main(observe: Observer | None = None) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for line in banner(listen, front.server_address[1], stack.moto.endpoint_url, public_host):
+    for line in banner(listen, front.server_address[1], stack.moto.port, public_host):
         print(line, flush=True)
     for schedule in scheduler.schedules:
         every = f"every {schedule_interval:g} s ({INTERVAL_VARIABLE})"
@@ -101,26 +101,28 @@ def _cannot_listen(parser: argparse.ArgumentParser, listen: hosts.ListenAddress,
     parser.exit(2, f"{parser.prog}: cannot listen on {listen.host} port {port}: {os.strerror(exc.errno)}\n")
 
 
-def banner(listen: hosts.ListenAddress, port: int, moto_endpoint: str, public_host: str | None) -> list[str]:
+def banner(listen: hosts.ListenAddress, port: int, moto_port: int, public_host: str | None) -> list[str]:
     """What the stack prints once it serves: where, and a warning when other machines can reach it."""
     where = f"http://{hosts.netloc(listen.host, port)}"
+    moto = f"http://{hosts.netloc(listen.local_host, moto_port)}"
     if listen.every_address:
         nearby = hosts.network_address()
         on_network = f"; on its network http://{hosts.netloc(nearby, port)}" if nearby else ""
         where += f" (every address of this machine{on_network})"
+        moto += f" (port {moto_port} of every address)"
     lines = [
         f"notes-sync local stack on {where}",
         "  API under /v1, Swagger UI at /docs; any confirmation code is accepted (no email is sent)",
-        f"  moto (AWS) on {moto_endpoint}",
+        f"  moto (AWS) on {moto}",
     ]
     if public_host:
         lines.append(f"  the URLs it hands out name {public_host} (PUBLIC_HOST), not the host a client used")
     if listen.reachable_from_elsewhere:
-        lines.append(
-            f"  WARNING: HOST={listen.host}: other machines can reach this stack. It accepts any confirmation "
-            "code, and its moto any AWS credentials: anyone on the network can sign up, and read or change "
-            "everything stored. Use it on a network you trust, and stop it when done."
-        )
+        lines += [
+            f"  WARNING: with HOST={listen.host} other machines can reach this stack. It accepts any confirmation",
+            "  code, and its moto any AWS credentials: anyone on the network can sign up, and read or change",
+            "  everything stored. Use it on a network you trust only, and stop it when done.",
+        ]
     return lines
 
 

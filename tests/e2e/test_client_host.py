@@ -151,7 +151,7 @@ def test_public_host_names_the_links_whatever_host_the_client_used() -> None:
 
 def test_a_host_that_is_not_an_address_of_this_machine_stops_the_start_saying_so() -> None:
     moto_port = free_port()
-    environment = {**os.environ, "HOST": "192.0.2.1", "PORT": str(free_port()), "MOTO_PORT": str(moto_port)}
+    environment = {**os.environ, "HOST": "203.0.113.1", "PORT": str(free_port()), "MOTO_PORT": str(moto_port)}
 
     started = subprocess.run(
         [sys.executable, "-m", "local"],
@@ -164,5 +164,5 @@ def test_a_host_that_is_not_an_address_of_this_machine_stops_the_start_saying_so
     )
 
     assert started.returncode == 2
-    assert f"python -m local: cannot listen on 192.0.2.1 port {moto_port}: " in started.stderr
+    assert f"python -m local: cannot listen on 203.0.113.1 port {moto_port}: " in started.stderr
     assert "Traceback" not in started.stderr

@@ -79,13 +79,14 @@ def test_a_listen_address_is_reached_from_this_machine_and_maybe_from_others(
 
 
 def test_a_stack_other_machines_can_reach_says_so_when_it_starts() -> None:
-    exposed = banner(hosts.ListenAddress.parse("0.0.0.0"), 3000, MOTO, None)
-    loopback = banner(hosts.LOOPBACK, 3000, MOTO, None)
+    exposed = "\n".join(banner(hosts.ListenAddress.parse("0.0.0.0"), 3000, 5000, None))
+    loopback = "\n".join(banner(hosts.LOOPBACK, 3000, 5000, None))
 
-    assert exposed[0].startswith("notes-sync local stack on http://0.0.0.0:3000 (every address of this machine")
-    assert any("WARNING: HOST=0.0.0.0" in line and "any confirmation code" in line for line in exposed)
-    assert loopback[0] == "notes-sync local stack on http://127.0.0.1:3000"
-    assert not any("WARNING" in line for line in loopback)
+    assert exposed.startswith("notes-sync local stack on http://0.0.0.0:3000 (every address of this machine")
+    assert "WARNING: with HOST=0.0.0.0 other machines can reach this stack" in exposed
+    assert "moto (AWS) on http://127.0.0.1:5000 (port 5000 of every address)" in exposed
+    assert loopback.startswith("notes-sync local stack on http://127.0.0.1:3000\n")
+    assert "WARNING" not in loopback
 
 
 # ---------------------------------------------------------------- presigned URLs
