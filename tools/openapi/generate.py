@@ -389,7 +389,9 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.BATCHED,
         problems=(errors.WriteContention,),
         description="At most 25 items in all (422 otherwise). Results come in request order: the lists in the order "
-        "the body gives them, each list in its own order. An item that is not valid fails only itself (`invalid`); "
+        "the body gives them, each list in its own order (a generated client may write the lists in any order: "
+        "send an update and a delete of one note in two requests, or push them). An item that is not valid fails "
+        "only itself (`invalid`); "
         "a `conflict` carries the server's `note` and the `conflicting_fields`. "
         + _NOTES_OMITTED
         + _RETRY_SAFE
@@ -419,8 +421,14 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.PUSH,
         ex.PUSHED,
         problems=(errors.WriteContention,),
-        description="Results come in the order of the changes: `applied` (with the note after it), `conflict` "
-        "(nothing applied; the server's `note` and the `conflicting_fields`) or `rejected` (a `problem` says why). "
+        description="Each change is a `create`, an `update` or a `delete` (`upsert`, the first form of create and "
+        "update, is deprecated and still accepted). Changes apply in order (an update may edit the note a create "
+        "before it made), each checked on its own: one that breaks its schema is `rejected` and the others apply. "
+        "Beyond its schema the server judges each change against the stored note: its base version (a `conflict`, "
+        "or a merge), and whether the note exists (`rejected`, 404). A delete may also carry title, content and "
+        "trashed as null, as the first version of this document allowed. Results come in the order of the changes: "
+        "`applied` (with the note after it), `conflict` (nothing applied; the server's `note` and the "
+        "`conflicting_fields`) or `rejected` (a `problem` says why). "
         + _NOTES_OMITTED
         + _RETRY_SAFE
         + "the same push sent again gets the same outcomes, each with the note as it stands now.",
