@@ -97,9 +97,12 @@ openapi: $(VENV)/.installed  ## regenerate the OpenAPI document (functions/opena
 	$(OPENAPI) --errors docs/errors.md
 
 # One function with an event, as `sam local invoke FUNCTION -e EVENT` would run it, without Docker.
-invoke: $(VENV)/.installed  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one function locally
-	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=NotesCreateFunction [EVENT=events/notes_create.json]"; exit 2; }
-	$(PY) -m local.invoke $(FUNCTION) $(EVENT)
+# stdout carries the function's answer alone (`make invoke ... | jq`): no recipe line is echoed, and
+# whatever creating the virtualenv prints goes to stderr.
+invoke:  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one function locally
+	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=NotesCreateFunction [EVENT=events/notes_create.json]" >&2; exit 2; }
+	@$(MAKE) --no-print-directory --question $(VENV)/.installed || $(MAKE) --no-print-directory $(VENV)/.installed >&2
+	@$(PY) -m local.invoke $(FUNCTION) $(EVENT)
 
 build: $(SAM_VENV)/.installed  ## sam build (no container: the layer is built for arm64 from wheels)
 	$(SAM_ENV) $(SAM) build
