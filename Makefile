@@ -107,8 +107,13 @@ invoke:  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one functio
 build: $(SAM_VENV)/.installed  ## sam build (no container: the layer is built for arm64 from wheels)
 	$(SAM_ENV) $(SAM) build
 
-deploy: build  ## sam deploy [CONFIG_ENV=prod] (dev by default; samconfig.toml)
-	$(SAM_ENV) $(SAM) deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
+# The region is checked first, where sam looks for it (tools/deploy_region.py, with sam's own
+# botocore), so a deploy without one says what is missing before anything is built.
+DEPLOY_OPTIONS = $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV)) $(if $(REGION),--region $(REGION))
+deploy: $(SAM_VENV)/.installed  ## sam deploy [CONFIG_ENV=prod] [REGION=eu-west-1] (dev by default; samconfig.toml)
+	@$(SAM_VENV)/bin/python tools/deploy_region.py $(DEPLOY_OPTIONS)
+	$(MAKE) --no-print-directory build
+	$(SAM_ENV) $(SAM) deploy $(DEPLOY_OPTIONS)
 
 clean:  ## remove build output and caches
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
