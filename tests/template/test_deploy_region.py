@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from local import template as tpl
+from tests.template.transformed import SAM_PYTHON
 
-SAM_PYTHON = tpl.ROOT / ".venv-sam" / "bin" / "python"
 CHECK = tpl.ROOT / "tools" / "deploy_region.py"
 SAMCONFIG = """version = 0.1
 [default.global.parameters]
