@@ -15,8 +15,6 @@ from local.functions import Functions
 from local.moto_server import MotoServer
 from local.provision import Provisioned, provision
 
-REGION = "us-east-1"
-
 # Credentials moto accepts. Functions reach moto through AWS_ENDPOINT_URL; tracing and metrics
 # are off (no X-Ray daemon here, and EMF lines would drown the request log). LAMBDA_TASK_ROOT is
 # set as Lambda sets it for every function ("the path to your Lambda function code", one of the
@@ -29,8 +27,8 @@ LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
+    "AWS_DEFAULT_REGION": tpl.REGION,
+    "AWS_REGION": tpl.REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
@@ -52,7 +50,7 @@ class LocalStack:
         os.environ.update(LOCAL_ENVIRONMENT)
         self.moto = MotoServer(moto_port).start()
         os.environ["AWS_ENDPOINT_URL"] = self.moto.endpoint_url
-        self.session = boto3.Session(region_name=REGION)
+        self.session = boto3.Session(region_name=tpl.REGION)
         template = tpl.load()
         overrides = parameter_overrides(template, dict(os.environ)) | dict(parameters or {})
         try:
@@ -62,7 +60,7 @@ class LocalStack:
         except BaseException:
             self.moto.stop()
             raise
-        self.functions = Functions(self.provisioned)
+        self.functions = Functions(self.provisioned, self.moto.endpoint_url)
         self.functions.prepare()
 
     def client(self, service: str) -> Any:
