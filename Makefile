@@ -62,8 +62,9 @@ integration: $(VENV)/.installed  ## every handler in-process against moto
 property: $(VENV)/.installed  ## devices editing offline and syncing: the same examples every run
 	$(PYTEST) tests/property
 
-# sam-cli's virtualenv too: tests/e2e/test_sam_env.py has SAM resolve a container's environment.
-e2e: $(VENV)/.installed $(SAM_VENV)/.installed  ## the local stack over HTTP
+# The generated clients' test compiles TypeScript with node_modules' tools; tests/e2e/test_sam_env.py
+# has sam-cli (its own virtualenv) make a container's environment.
+e2e: $(VENV)/.installed node_modules/.installed $(SAM_VENV)/.installed  ## the local stack over HTTP
 	$(PYTEST) tests/e2e
 
 # The reference client's own tests (no server), then the client as devices against a local stack.
