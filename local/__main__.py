@@ -44,6 +44,7 @@ def main(observe: Observer | None = None) -> None:
         variable = environment_name(exc.parameter)
         given = f" ({variable}={os.environ[variable]})" if variable in os.environ else ""
         parser.exit(2, f"{parser.prog}: {exc}{given}\n")
+    stack.create_functions()  # where `make sam-env` reads their environment (local.sam_env)
     observed = observe(stack) if observe is not None else None
     from local.front import LocalApi, make_front  # after the stack has set the functions' environment
 
