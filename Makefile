@@ -16,10 +16,10 @@ SOAK_EXAMPLES ?= 2000
 CLIENT_SOAK_EXAMPLES ?= 200
 FUZZ_EXAMPLES ?= 100
 
-.PHONY: help run test lint unit integration property e2e client template soak fuzz bench openapi invoke build deploy clean
+.PHONY: help run test lint unit integration property e2e client template soak fuzz bench openapi invoke sam-env build deploy clean
 
 help:  ## list the targets
-	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9]+):.*## (.*)/  make \1\t\2/' | expand -t 24
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
 
 run: $(VENV)/.installed  ## serve the local stack on HOST (127.0.0.1): the API on PORT (3000), moto on MOTO_PORT (5000)
 	$(PY) -m local
@@ -62,8 +62,9 @@ integration: $(VENV)/.installed  ## every handler in-process against moto
 property: $(VENV)/.installed  ## devices editing offline and syncing: the same examples every run
 	$(PYTEST) tests/property
 
-# The generated clients' test compiles TypeScript with node_modules' tools.
-e2e: $(VENV)/.installed node_modules/.installed  ## the local stack over HTTP
+# The generated clients' test compiles TypeScript with node_modules' tools; tests/e2e/test_sam_env.py
+# has sam-cli (its own virtualenv) make a container's environment.
+e2e: $(VENV)/.installed node_modules/.installed $(SAM_VENV)/.installed  ## the local stack over HTTP
 	$(PYTEST) tests/e2e
 
 # The reference client's own tests (no server), then the client as devices against a local stack.
@@ -96,13 +97,20 @@ bench: $(VENV)/.installed  ## the benchmarks: figures to bench/results/
 openapi: $(VENV)/.installed  ## regenerate the OpenAPI document (functions/openapi/openapi.json) and docs/errors.md
 	$(OPENAPI) --errors docs/errors.md
 
-# One function with an event, as `sam local invoke FUNCTION -e EVENT` would run it, without Docker.
+# One function with an event, as `sam local invoke FUNCTION -e EVENT` would run it, without Docker:
+# in this process, against a fresh local stack of its own. The quick loop (a fixture, a breakpoint);
+# to run it in Lambda's container against the running stack, `make sam-env` and `sam local invoke`.
 # stdout carries the function's answer alone (`make invoke ... | jq`): no recipe line is echoed, and
 # whatever creating the virtualenv prints goes to stderr.
-invoke:  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one function locally
+invoke:  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one function, no Docker
 	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=NotesCreateFunction [EVENT=events/notes_create.json]" >&2; exit 2; }
 	@$(MAKE) --no-print-directory --question $(VENV)/.installed || $(MAKE) --no-print-directory $(VENV)/.installed >&2
 	@$(PY) -m local.invoke $(FUNCTION) $(EVENT)
+
+# The --env-vars file of `sam local invoke` for the running local stack: a function in Lambda's own
+# container (Docker) calling the stack (docs/local-stack.md).
+sam-env: $(VENV)/.installed  ## with `make run` up: local/sam-env.json for sam local invoke [SAM_DOCKER=host|desktop]
+	$(PY) -m local.sam_env
 
 build: $(SAM_VENV)/.installed  ## sam build (no container: the layer is built for arm64 from wheels)
 	$(SAM_ENV) $(SAM) build

@@ -48,6 +48,7 @@ def main(observe: Observer | None = None) -> None:
         parser.exit(2, f"{parser.prog}: {exc}\n")
 
     stack = _provision(parser, arguments.moto_port, listen)
+    stack.create_functions()  # where `make sam-env` reads their environment (local.sam_env)
     observed = observe(stack) if observe is not None else None
     from local.front import LocalApi, make_front  # after the stack has set the functions' environment
 

@@ -4,6 +4,8 @@ Each function's handler is imported from its CodeUri and Handler, with notes_cor
 the path, as Lambda would. The environment variables of every function are resolved from the
 template and set once, before any handler is imported (configuration is read at cold start);
 two functions asking for different values of one variable is refused, since they share a process.
+The template declares AWS_ENDPOINT_URL empty (AWS itself); the stack sets it to its moto server, as
+`sam local invoke --env-vars local/sam-env.json` does (local.sam_env).
 """
 
 import importlib
@@ -23,6 +25,9 @@ from local.principals import acting_as
 from local.provision import Provisioned
 
 LAYER_PATH = tpl.ROOT / "layers" / "core"
+# Where the functions' AWS SDK sends its calls: botocore's variable for every service's endpoint
+# ("Service-specific endpoints", https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 
 # A synchronous invocation's response payload is at most 6 MB ("Lambda quotas",
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html; "For synchronous
@@ -55,11 +60,19 @@ def use_layer_and_functions_path() -> None:
 
 
 class Functions:
-    def __init__(self, provisioned: Provisioned) -> None:
+    def __init__(self, provisioned: Provisioned, endpoint_url: str) -> None:
         self._properties = provisioned.functions
-        self._environments = {name: provisioned.function_environment(name) for name in self._properties}
+        self._environments = {
+            name: provisioned.function_environment(name) | {ENDPOINT_VARIABLE: endpoint_url}
+            for name in self._properties
+        }
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
+
+    def environment(self, logical_id: str) -> dict[str, str]:
+        """The variables the stack gives the function: the template's, resolved against the stack,
+        with the endpoint of its moto server."""
+        return dict(self._environments[logical_id])
 
     def shared_environment(self) -> dict[str, str]:
         merged: dict[str, str] = {}

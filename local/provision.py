@@ -9,7 +9,9 @@ on AWS (versions, the `live` alias, CodeDeploy's deployment groups) has no local
 template tier checks those on the transformed template (tests/template/test_sam_transform.py).
 """
 
+import io
 import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +23,16 @@ import boto3
 from local import template as tpl
 
 STACK_NAME = "notes-sync-local"
+# The tags CloudFormation puts on every resource it creates, besides the stack's id ("CloudFormation
+# resource tagging", https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-resource-tags.html):
+# how a resource of a stack is found from its logical id.
+LOGICAL_ID_TAG = "aws:cloudformation:logical-id"
+STACK_NAME_TAG = "aws:cloudformation:stack-name"
+# The trust policy of a role Lambda may assume: the one SAM writes for each function's role.
+_LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 
 @dataclass
@@ -319,6 +331,46 @@ _PROVISIONERS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = 
     "AWS::CloudFront::OriginAccessControl": _Provisioner.origin_access_control,
     "AWS::CloudFront::Distribution": _Provisioner.distribution,
 }
+
+
+def _zipped(directory: Path) -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as written:
+        for path in sorted(directory.rglob("*.py")):
+            written.write(path, path.relative_to(directory))
+    return archive.getvalue()
+
+
+def create_functions(
+    session: boto3.Session,
+    endpoint_url: str,
+    provisioned: Provisioned,
+    environment: Callable[[str], dict[str, str]],
+) -> None:
+    """Every function in moto's Lambda, with its code directory, its settings and `environment`
+    (logical id -> its variables), tagged as CloudFormation tags it: what `aws lambda
+    get-function-configuration` shows of a deployed stack, and where `make sam-env` reads a running
+    local stack's environments (local.sam_env). moto never runs Lambda code (the local stack calls
+    the handlers itself) and checks no policy; one role stands in for the functions' roles."""
+    iam = session.client("iam", endpoint_url=endpoint_url)
+    role = iam.create_role(
+        RoleName=f"{provisioned.resolver.stack_name}-functions", AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST)
+    )["Role"]["Arn"]
+    lambda_ = session.client("lambda", endpoint_url=endpoint_url)
+    for logical_id, properties in provisioned.functions.items():
+        lambda_.create_function(
+            FunctionName=provisioned.ref(logical_id),
+            Runtime=properties["Runtime"],
+            Handler=properties["Handler"],
+            Role=role,
+            Code={"ZipFile": _zipped(tpl.ROOT / properties["CodeUri"])},
+            Description=properties.get("Description", ""),
+            Timeout=int(properties.get("Timeout", 3)),
+            MemorySize=int(properties.get("MemorySize", 128)),
+            Architectures=properties.get("Architectures", ["x86_64"]),
+            Environment={"Variables": environment(logical_id)},
+            Tags={LOGICAL_ID_TAG: logical_id, STACK_NAME_TAG: provisioned.resolver.stack_name},
+        )
 
 
 def provision(

@@ -14,9 +14,7 @@ from local import hosts
 from local import template as tpl
 from local.functions import Functions
 from local.moto_server import MotoServer
-from local.provision import Provisioned, provision
-
-REGION = "us-east-1"
+from local.provision import Provisioned, create_functions, provision
 
 # Credentials moto accepts. Functions reach moto through AWS_ENDPOINT_URL; tracing and metrics
 # are off (no X-Ray daemon here, and EMF lines would drown the request log). LAMBDA_TASK_ROOT is
@@ -30,8 +28,8 @@ LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
+    "AWS_DEFAULT_REGION": tpl.REGION,
+    "AWS_REGION": tpl.REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
@@ -55,7 +53,7 @@ class LocalStack:
         os.environ.update(LOCAL_ENVIRONMENT)
         self.moto = MotoServer(moto_port, host).start()
         os.environ["AWS_ENDPOINT_URL"] = self.moto.endpoint_url
-        self.session = boto3.Session(region_name=REGION)
+        self.session = boto3.Session(region_name=tpl.REGION)
         template = tpl.load()
         overrides = parameter_overrides(template, dict(os.environ)) | dict(parameters or {})
         try:
@@ -65,8 +63,13 @@ class LocalStack:
         except BaseException:
             self.moto.stop()
             raise
-        self.functions = Functions(self.provisioned)
+        self.functions = Functions(self.provisioned, self.moto.endpoint_url)
         self.functions.prepare()
+
+    def create_functions(self) -> None:
+        """The functions in moto's Lambda, each with the environment this stack gives it (`python -m
+        local` does this, for `make sam-env`; 0.3 s the integration tier does without)."""
+        create_functions(self.session, self.moto.endpoint_url, self.provisioned, self.functions.environment)
 
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.moto.endpoint_url)  # type: ignore[call-overload]

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
 
 ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"  # the local stack's
 _STACK_GUID = "10ca1000-0000-4000-8000-000000000000"  # the local stack's AWS::StackId
 _SUB_REFERENCE = re.compile(r"\$\{([^!}][^}]*)\}")
 

@@ -71,4 +71,4 @@ def test_make_help_lists_the_developer_targets() -> None:
     )
 
     listed = {line.split()[1] for line in ran.stdout.splitlines() if line.strip().startswith("make ")}
-    assert {"run", "test", "invoke", "build", "deploy", "help"} <= listed
+    assert {"run", "test", "invoke", "sam-env", "build", "deploy", "help"} <= listed

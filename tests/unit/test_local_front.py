@@ -119,7 +119,7 @@ def answer_of_size(event: dict[str, Any], context: object) -> dict[str, Any]:
 
 def _front() -> LocalApi:
     provisioned = Provisioned(_ONE_ROUTE, Resolver(_ONE_ROUTE, "us-east-1", "unit"))
-    return LocalApi(provisioned, Functions(provisioned), "http://127.0.0.1:1")
+    return LocalApi(provisioned, Functions(provisioned, "http://127.0.0.1:1"), "http://127.0.0.1:1")
 
 
 def _get(front: LocalApi, char: str, count: int) -> Handled:

@@ -204,7 +204,7 @@ def answer_client_host(event: dict[str, Any], context: object) -> dict[str, Any]
 
 def _host_in_urls(headers: dict[str, str], public_host: str | None = None) -> str:
     provisioned = Provisioned(_HOST_ROUTE, Resolver(_HOST_ROUTE, "us-east-1", "unit"))
-    front = LocalApi(provisioned, Functions(provisioned), MOTO, public_host)
+    front = LocalApi(provisioned, Functions(provisioned, MOTO), MOTO, public_host)
     request = Request("GET", "/host", headers, b"", "10.0.2.15", "id", datetime.datetime.now(datetime.UTC), "127.0.0.1")
     return front.handle(request).response.body.decode()
 
