@@ -21,7 +21,7 @@ FUZZ_EXAMPLES ?= 100
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
 
-run: $(VENV)/.installed  ## serve the local stack on 127.0.0.1: the API on PORT (3000), moto on MOTO_PORT (5000)
+run: $(VENV)/.installed  ## serve the local stack on HOST (127.0.0.1): the API on PORT (3000), moto on MOTO_PORT (5000)
 	$(PY) -m local
 
 # The tiers run TEST_JOBS at a time (2: this machine's cores), longest first; each tier's output is
@@ -100,9 +100,12 @@ openapi: $(VENV)/.installed  ## regenerate the OpenAPI document (functions/opena
 # One function with an event, as `sam local invoke FUNCTION -e EVENT` would run it, without Docker:
 # in this process, against a fresh local stack of its own. The quick loop (a fixture, a breakpoint);
 # to run it in Lambda's container against the running stack, `make sam-env` and `sam local invoke`.
-invoke: $(VENV)/.installed  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one function, no Docker
-	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=NotesCreateFunction [EVENT=events/notes_create.json]"; exit 2; }
-	$(PY) -m local.invoke $(FUNCTION) $(EVENT)
+# stdout carries the function's answer alone (`make invoke ... | jq`): no recipe line is echoed, and
+# whatever creating the virtualenv prints goes to stderr.
+invoke:  ## FUNCTION=<logical id> [EVENT=events/<file>.json]: invoke one function, no Docker
+	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=NotesCreateFunction [EVENT=events/notes_create.json]" >&2; exit 2; }
+	@$(MAKE) --no-print-directory --question $(VENV)/.installed || $(MAKE) --no-print-directory $(VENV)/.installed >&2
+	@$(PY) -m local.invoke $(FUNCTION) $(EVENT)
 
 # The --env-vars file of `sam local invoke` for the running local stack: a function in Lambda's own
 # container (Docker) calling the stack (docs/local-stack.md).
@@ -112,8 +115,13 @@ sam-env: $(VENV)/.installed  ## with `make run` up: local/sam-env.json for sam l
 build: $(SAM_VENV)/.installed  ## sam build (no container: the layer is built for arm64 from wheels)
 	$(SAM_ENV) $(SAM) build
 
-deploy: build  ## sam deploy [CONFIG_ENV=prod] (dev by default; samconfig.toml)
-	$(SAM_ENV) $(SAM) deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
+# The region is checked first, where sam looks for it (tools/deploy_region.py, with sam's own
+# botocore), so a deploy without one says what is missing before anything is built.
+DEPLOY_OPTIONS = $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV)) $(if $(REGION),--region $(REGION))
+deploy: $(SAM_VENV)/.installed  ## sam deploy [CONFIG_ENV=prod] [REGION=eu-west-1] (dev by default; samconfig.toml)
+	@$(SAM_VENV)/bin/python tools/deploy_region.py $(DEPLOY_OPTIONS)
+	$(MAKE) --no-print-directory build
+	$(SAM_ENV) $(SAM) deploy $(DEPLOY_OPTIONS)
 
 clean:  ## remove build output and caches
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -7,7 +7,8 @@ names; the function's answer is turned back into HTTP. What API Gateway answers 
 instead of a function, has its shape: `{"message": ...}` as application/json. Every answer carries
 an `apigw-requestid`, which is also the event's requestContext.requestId (the functions' log
 correlation id) and the requestId of the access log line written per request to stderr, in the
-format the template gives the HTTP API's stage (AccessLogSettings.Format).
+format the template gives the HTTP API's stage (AccessLogSettings.Format). The URLs a function
+hands out name the host the client used, or PUBLIC_HOST (local.hosts).
 /docs serves Swagger UI over /v1/openapi.json (local only).
 """
 
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from local import hosts
 from local import template as tpl
 from local.authorizer import JwtAuthorizer, Unauthorized
 from local.functions import Functions, ResponseSizeTooLarge
@@ -78,6 +80,7 @@ class Request:
     source_ip: str
     request_id: str
     received: datetime
+    arrived_at: str  # the address of this machine the connection came to
 
 
 @dataclass(frozen=True)
@@ -138,8 +141,11 @@ def _compile(route: tpl.Route) -> _CompiledRoute:
 class LocalApi:
     """Everything the front does, independent of the HTTP server that feeds it."""
 
-    def __init__(self, provisioned: Provisioned, functions: Functions, moto_endpoint: str) -> None:
+    def __init__(
+        self, provisioned: Provisioned, functions: Functions, moto_endpoint: str, public_host: str | None = None
+    ) -> None:
         self._functions = functions
+        self._public_host = public_host
         routes = tpl.routes(provisioned.template)
         self._routes = sorted((_compile(route) for route in routes), key=lambda c: c.specificity)
         api = next(
@@ -224,7 +230,8 @@ class LocalApi:
             return Handled(gateway_answer(500, "Internal Server Error"), route.route_key, None, refusal)
         started = time.perf_counter()
         try:
-            result = self._functions.invoke(route.function, event)
+            with hosts.urls_for(self.client_host(request)):
+                result = self._functions.invoke(route.function, event)
         except ResponseSizeTooLarge as dropped:
             # Lambda's function error for an answer over its 6 MB (local.functions), whose message
             # is what the access log's $context.integrationErrorMessage shows of it.
@@ -246,6 +253,11 @@ class LocalApi:
             for name in [name for name in response.headers if name.startswith("access-control-")]:
                 del response.headers[name]
         return Handled(response, route.route_key, _milliseconds_since(started))
+
+    def client_host(self, request: Request) -> str:
+        """The host the URLs handed out for `request` name: PUBLIC_HOST, else the host the client
+        sent the request to (its Host header), else the address the connection came to."""
+        return self._public_host or hosts.host_of(request.headers.get("host")) or request.arrived_at
 
 
 def _milliseconds_since(started: float) -> int:
@@ -470,7 +482,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body = self.rfile.read(length) if length else b""
             page = docs(urlsplit(self.path).path) if self.command == "GET" else None
             headers = {name.lower(): value for name, value in self.headers.items()}
-            request = Request(self.command, self.path, headers, body, self.client_address[0], request_id, received)
+            arrived_at = self.connection.getsockname()[0]
+            request = Request(
+                self.command, self.path, headers, body, self.client_address[0], request_id, received, arrived_at
+            )
             handled = Handled(page) if page else self.api.handle(request)
         self._answer(request_id, received, handled, started)
 
@@ -529,6 +544,11 @@ class FrontServer(ThreadingHTTPServer):
     request_queue_size = socket.SOMAXCONN
 
 
-def make_front(api: LocalApi, port: int) -> FrontServer:
+class FrontServer6(FrontServer):
+    address_family = socket.AF_INET6
+
+
+def make_front(api: LocalApi, port: int, host: hosts.ListenAddress = hosts.LOOPBACK) -> FrontServer:
     handler = type("RequestHandler", (_RequestHandler,), {"api": api})
-    return FrontServer(("127.0.0.1", port), handler)
+    server = FrontServer6 if host.address.version == 6 else FrontServer
+    return server((host.host, port), handler)

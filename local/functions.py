@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 
+from local import hosts
 from local import template as tpl
 from local.lambda_context import LambdaContext
 from local.principals import acting_as
@@ -85,12 +86,14 @@ class Functions:
         """Set the functions' environment and make their code importable. boto3's default session
         (which moto's ASL executor, the call recorder and the tests' faults use) is made to wrap
         the botocore session the functions' clients come from (notes_core.data.aws), so an event
-        handler registered on either sees the functions' calls."""
+        handler registered on either sees the functions' calls. The URLs the functions presign
+        name the host the client used (local.hosts)."""
         os.environ.update(self.shared_environment())
         use_layer_and_functions_path()
         from notes_core.data import aws
 
         boto3.setup_default_session(botocore_session=aws.session())
+        hosts.presign_for_client_host(aws.session())
 
     def handler(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
         with self._lock:

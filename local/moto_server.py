@@ -1,4 +1,4 @@
-"""moto's AWS server on 127.0.0.1, serving one request at a time.
+"""moto's AWS server on the stack's address (HOST, default 127.0.0.1), serving one request at a time.
 
 moto's DynamoDB transactions are not thread-safe (concurrent TransactWriteItems duplicate values),
 so requests into moto are serialised here, by a single-threaded server, while the callers (the
@@ -35,7 +35,12 @@ Fidelity fixes, and others for speed, memory and the log, are applied to moto in
   AWS (local.moto_dynamodb), so requests do not slow down as the table grows;
 - the ASL executor no longer logs, as an error, each missing path an IsPresent choice asks about;
 - moto's Batch backend is imported when something uses it, not when the ASL executor reads one
-  enum from it: with it came EC2's models, a second of the local stack's start-up.
+  enum from it: with it came EC2's models, a second of the local stack's start-up;
+- the ASL executor's tasks call this server wherever it listens (moto called localhost:$MOTO_PORT,
+  which HOST=127.0.0.2 is not: local.moto_stepfunctions);
+- S3 finds the bucket in the path whatever the Host header names (moto took `my-laptop.local:5000`
+  for the bucket `my-laptop`, virtual-hosted): every S3 client here addresses path-style (its
+  endpoint is an IP address), and a phone may reach this machine by a DNS name (local.hosts).
 """
 
 import base64
@@ -43,11 +48,13 @@ import importlib.util
 import json
 import logging
 import os
+import socket
 import sys
 import threading
 import time
 from typing import Any
 
+from moto import settings as moto_settings
 from moto.cognitoidp.exceptions import (
     CodeMismatchException,
     InvalidParameterException,
@@ -68,13 +75,21 @@ from moto.core.common_models import BaseModel
 from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.s3 import utils as s3_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from local import hosts
 from local.moto_dynamodb import patch_dynamodb
-from local.moto_stepfunctions import ParsedDefinitions, name_error_codes, patch_executions
+from local.moto_stepfunctions import (
+    TASK_CLIENTS,
+    ParsedDefinitions,
+    call_stack_moto,
+    name_error_codes,
+    patch_executions,
+)
 
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 _DEFAULT_VALIDITY = {"AccessToken": 3600, "IdToken": 3600}
@@ -306,6 +321,7 @@ def configure_moto() -> None:
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["cognitoidentityprovider"] = "cognito-idp"
         patch_executions(ParsedDefinitions())
+        call_stack_moto()
         name_error_codes()
         _honour_token_validity()
         CognitoIdpResponse.resend_confirmation_code = _resend_confirmation_code  # type: ignore[attr-defined]
@@ -319,6 +335,9 @@ def configure_moto() -> None:
         _sign_out_whoever_they_signed_in_as()
         BaseModel.__new__ = staticmethod(_new_untracked)  # type: ignore[method-assign]
         patch_dynamodb()
+        # moto's own switch S3_IGNORE_SUBDOMAIN_BUCKETNAME, read as these two attributes.
+        moto_settings.S3_IGNORE_SUBDOMAIN_BUCKETNAME = True
+        vars(s3_utils)["S3_IGNORE_SUBDOMAIN_BUCKETNAME"] = True
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -327,25 +346,32 @@ class _QuietRequestHandler(MotoRequestHandler):
 
 
 class MotoServer:
-    """moto on 127.0.0.1:`port` (0 picks a free port), in a background thread of this process."""
+    """moto on `host`:`port` (0 picks a free port), in a background thread of this process."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: hosts.ListenAddress = hosts.LOOPBACK) -> None:
         configure_moto()
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1",
-            port,
-            DomainDispatcherApplication(create_backend_app),
-            threaded=False,
-            request_handler=_QuietRequestHandler,
-        )
-        self.port = self._server.server_port
-        # Step Functions tasks call back into moto at localhost:$MOTO_PORT.
+        self._local_host = host.local_host
+        # Bound here: werkzeug prints why it cannot listen and exits the process, rather than raise.
+        family = socket.AF_INET6 if host.address.version == 6 else socket.AF_INET
+        with socket.create_server((host.host, port), family=family) as listener:
+            self.port: int = listener.getsockname()[1]
+            self._server: BaseWSGIServer = make_server(
+                host.host,
+                self.port,
+                DomainDispatcherApplication(create_backend_app),
+                threaded=False,
+                request_handler=_QuietRequestHandler,
+                fd=listener.fileno(),
+            )
+        # Step Functions tasks call back into this server (moto reads $MOTO_PORT elsewhere too).
         os.environ["MOTO_PORT"] = str(self.port)
+        TASK_CLIENTS.endpoint_url = self.endpoint_url
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """Where this machine reaches the server."""
+        return f"http://{hosts.netloc(self._local_host, self.port)}"
 
     def start(self) -> "MotoServer":
         self._thread.start()

@@ -13,12 +13,19 @@
   definition with InvalidDefinition (https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html#API_CreateStateMachine_Errors);
   moto named the code in an attribute its JSON error does not read, so every one of them answered
   with an empty code.
+- The executor's tasks (sqs:sendMessage, aws-sdk:s3:deleteObjects, ...) call moto over HTTP at
+  http://localhost:$MOTO_PORT (moto's boto_client_for); the local stack's moto listens on HOST,
+  which localhost does not reach when HOST is another address (127.0.0.2, a LAN address): they
+  call the stack's moto where this machine reaches it (`TASK_CLIENTS.endpoint_url`, set by
+  local.moto_server.MotoServer).
 """
 
 import copy
 import datetime
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import boto3
 
 if TYPE_CHECKING:
     from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
@@ -39,6 +46,27 @@ class ParsedDefinitions:
             if definition not in self._parsed:
                 self._parsed[definition] = AmazonStateLanguageParser.parse(definition)[0]
             return self._parsed[definition]
+
+
+class _TaskClients:
+    """What moto's boto_client module sees as `boto3`: its clients, at `endpoint_url` when moto
+    names an endpoint (it names none when its in-process mock intercepts the calls)."""
+
+    endpoint_url: str | None = None
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        if self.endpoint_url is not None and "endpoint_url" in kwargs:
+            kwargs["endpoint_url"] = self.endpoint_url
+        return boto3.client(*args, **kwargs)
+
+
+TASK_CLIENTS = _TaskClients()
+
+
+def call_stack_moto() -> None:
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    vars(boto_client)["boto3"] = TASK_CLIENTS
 
 
 def name_error_codes() -> None:

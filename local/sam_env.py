@@ -5,7 +5,8 @@ For every function of the template, the environment the running stack gives it, 
 stack's moto (`python -m local` creates the functions in moto's Lambda with it, as CloudFormation
 creates them on AWS: local.provision.create_functions): a stack started with overridden parameters
 (`TOMBSTONE_RETENTION_DAYS=7 make run`) gives its functions other values, and the pool and client
-ids are moto's, drawn at start. Every address of the moto server in it (AWS_ENDPOINT_URL, the queue
+ids are moto's, drawn at start; the stack is looked for where `make run` listens ($HOST, default
+127.0.0.1, and $MOTO_PORT). Every address of the moto server in it (AWS_ENDPOINT_URL, the queue
 URLs) is written as a container reaches it: with `--docker host` the container shares this
 machine's network (`sam local invoke --docker-network host`); with `--docker desktop` (Docker
 Desktop) it reaches this machine as host.docker.internal ("I want to connect from a container to a
@@ -32,6 +33,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local import hosts
 from local import template as tpl
 from local.functions import ENDPOINT_VARIABLE
 from local.provision import LOGICAL_ID_TAG, STACK_NAME, STACK_NAME_TAG
@@ -110,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.docker not in DOCKER_HOSTS:  # argparse checks choices only of a value given on the line
         parser.error(f"{DOCKER_VARIABLE} must be one of {', '.join(sorted(DOCKER_HOSTS))}")
 
-    moto_endpoint = f"http://127.0.0.1:{arguments.moto_port}"
+    try:  # the stack listens on HOST, as `make run` started it
+        listen = hosts.ListenAddress.parse(os.environ.get("HOST", hosts.DEFAULT_HOST))
+    except ValueError as exc:
+        parser.error(str(exc))
+    moto_endpoint = f"http://{hosts.netloc(listen.local_host, arguments.moto_port)}"
     try:
         document: dict[str, Any] = env_vars_file(moto_endpoint, arguments.docker, sorted(tpl.functions(tpl.load())))
     except NoStack as exc:

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 
+from local import hosts
 from local import template as tpl
 from local.functions import Functions
 from local.moto_server import MotoServer
@@ -46,9 +47,11 @@ def parameter_overrides(template: dict[str, Any], environ: dict[str, str]) -> di
 
 
 class LocalStack:
-    def __init__(self, moto_port: int = 0, parameters: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, moto_port: int = 0, parameters: dict[str, str] | None = None, host: hosts.ListenAddress = hosts.LOOPBACK
+    ) -> None:
         os.environ.update(LOCAL_ENVIRONMENT)
-        self.moto = MotoServer(moto_port).start()
+        self.moto = MotoServer(moto_port, host).start()
         os.environ["AWS_ENDPOINT_URL"] = self.moto.endpoint_url
         self.session = boto3.Session(region_name=tpl.REGION)
         template = tpl.load()

@@ -38,7 +38,7 @@ _PRINCIPAL_TYPES = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"
 
 
 @cache
-def _pattern(text: str, case_sensitive: bool) -> re.Pattern[str]:
+def iam_pattern(text: str, case_sensitive: bool) -> re.Pattern[str]:
     parts = []
     for position, character in enumerate(text):
         if character == "*":
@@ -71,8 +71,8 @@ class Grant:
     def allows(self, need: Need) -> bool:
         return bool(
             self.active
-            and _pattern(self.action, case_sensitive=False).fullmatch(need.action)
-            and _pattern(self.resource, case_sensitive=True).fullmatch(need.resource)
+            and iam_pattern(self.action, case_sensitive=False).fullmatch(need.action)
+            and iam_pattern(self.resource, case_sensitive=True).fullmatch(need.resource)
             and self._keys_allowed(need.leading_keys)
         )
 

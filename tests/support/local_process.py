@@ -1,4 +1,5 @@
-"""`python -m local` as a child process on free loopback ports, for the e2e tier and benchmarks.
+"""`python -m local` as a child process on free loopback ports (of 127.0.0.1, or the loopback
+address `host`), for the e2e tier and benchmarks.
 
 Where NOTES_SYNC_AWS_CALLS_DIR is set (the e2e tier sets it) the stack is started as
 `python -m tests.support.recording_stack`: the same stack, recording its AWS calls into that
@@ -27,18 +28,27 @@ SHARED_SOURCE_LIMITS = {
 }
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
 
 
 class LocalProcess:
-    def __init__(self, environment: dict[str, str] | None = None, startup_seconds: float = 60) -> None:
-        self.port, self.moto_port = free_port(), free_port()
+    def __init__(
+        self, environment: dict[str, str] | None = None, startup_seconds: float = 60, host: str = "127.0.0.1"
+    ) -> None:
+        self.host = host
+        self.port, self.moto_port = free_port(host), free_port(host)
         self._aws_clients: dict[str, Any] = {}
-        env = {**os.environ, "PORT": str(self.port), "MOTO_PORT": str(self.moto_port), **(environment or {})}
+        env = {
+            **os.environ,
+            "HOST": host,
+            "PORT": str(self.port),
+            "MOTO_PORT": str(self.moto_port),
+            **(environment or {}),
+        }
         module = "tests.support.recording_stack" if env.get(DIRECTORY_VARIABLE) else "local"
         self.process = subprocess.Popen(
             [sys.executable, "-m", module],
@@ -59,12 +69,12 @@ class LocalProcess:
     def _read(self, stream: IO[str], ready: threading.Event) -> None:
         for line in stream:
             self.output.append(line)
-            if "local stack on http://127.0.0.1:" in line:
+            if f"local stack on {self.base_url}" in line:
                 ready.set()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def aws(self, service: Any) -> Any:  # the service is chosen by each caller
         """A client of `service` in the stack's moto (one per service), as a test looks at what
@@ -72,7 +82,7 @@ class LocalProcess:
         if service not in self._aws_clients:
             self._aws_clients[service] = boto3.Session(region_name="us-east-1").client(
                 service,
-                endpoint_url=f"http://127.0.0.1:{self.moto_port}",
+                endpoint_url=f"http://{self.host}:{self.moto_port}",
                 aws_access_key_id="testing",  # what moto accepts
                 aws_secret_access_key="testing",
             )

@@ -1,4 +1,4 @@
-"""template.yaml as SAM's transform hands it to CloudFormation, for test_sam_transform.py.
+"""template.yaml as SAM's transform hands it to CloudFormation, for the tier's tests (transformed.py).
 
 Run by `.venv-sam/bin/python` (samtranslator is sam-cli's, in its own virtualenv): reads a JSON list
 of cases `{"parameters": {...}, "layer_keys": {"CoreLayer": "...", ...}}` on stdin and writes the

@@ -6,41 +6,29 @@ DeploymentType says and moves back when an error alarm fires; a change to notes_
 publishes new versions. The local stack shows none of this: it invokes the functions directly.
 """
 
-import json
-import os
 import re
-import shlex
-import subprocess
-import tomllib
 from typing import Any
 
 import pytest
 
 from local import template as tpl
+from tests.template.transformed import SAMCONFIG, samconfig_overrides, transform
 
 TEMPLATE = tpl.load()
 FUNCTIONS = sorted(tpl.functions(TEMPLATE))
-SAMCONFIG = tomllib.loads((tpl.ROOT / "samconfig.toml").read_text(encoding="utf-8"))
-SAM_PYTHON = tpl.ROOT / ".venv-sam" / "bin" / "python"
 ROLLBACK_ALARMS = ["Api5xxAlarm", "LambdaErrorsAlarm"]
-
-
-def _overrides(environment: str) -> dict[str, str]:
-    """The parameter values `sam deploy --config-env <environment>` passes."""
-    text = SAMCONFIG[environment]["deploy"]["parameters"]["parameter_overrides"]
-    return dict(item.split("=", 1) for item in shlex.split(text))
 
 
 CDN_SIGNING = {"CdnKeyGroupId": "kg-1", "CdnKeyPairId": "K2JCJMDEHXQW5F", "CdnPrivateKeyParameterName": "cdn-key"}
 LAYERS = {"CoreLayer": "layer-1", "ImageLayer": "layer-1"}  # the S3 key of each layer's content
 CASES = {
-    "dev": (_overrides("default"), LAYERS),
-    "prod": (_overrides("prod"), LAYERS),
-    "dev, CDN signing": ({**_overrides("default"), **CDN_SIGNING}, LAYERS),
-    "prod, CDN signing": ({**_overrides("prod"), **CDN_SIGNING}, LAYERS),
-    "prod, notes_core changed": (_overrides("prod"), {**LAYERS, "CoreLayer": "layer-2"}),
-    "prod, image parsers changed": (_overrides("prod"), {**LAYERS, "ImageLayer": "layer-2"}),
-    "prod, LogLevel changed": ({**_overrides("prod"), "LogLevel": "DEBUG"}, LAYERS),
+    "dev": (samconfig_overrides("default"), LAYERS),
+    "prod": (samconfig_overrides("prod"), LAYERS),
+    "dev, CDN signing": ({**samconfig_overrides("default"), **CDN_SIGNING}, LAYERS),
+    "prod, CDN signing": ({**samconfig_overrides("prod"), **CDN_SIGNING}, LAYERS),
+    "prod, notes_core changed": (samconfig_overrides("prod"), {**LAYERS, "CoreLayer": "layer-2"}),
+    "prod, image parsers changed": (samconfig_overrides("prod"), {**LAYERS, "ImageLayer": "layer-2"}),
+    "prod, LogLevel changed": ({**samconfig_overrides("prod"), "LogLevel": "DEBUG"}, LAYERS),
 }
 # The functions the local stack (local.template.functions: Globals merged as SAM merges them) sees with each layer.
 LAYER_USERS = {
@@ -51,20 +39,9 @@ LAYER_USERS = {
 
 @pytest.fixture(scope="module")
 def transformed() -> dict[str, dict[str, Any]]:
-    """Each case's template as SAM's transform makes it (one process: samtranslator takes ~1 s to load)."""
-    assert SAM_PYTHON.is_file(), "sam-cli's virtualenv is missing: run `make template`"
+    """Each case's template as SAM's transform makes it."""
     cases = [{"parameters": parameters, "layer_keys": layers} for parameters, layers in CASES.values()]
-    finished = subprocess.run(
-        [str(SAM_PYTHON), str(tpl.ROOT / "tests" / "template" / "sam_transform.py")],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
-        timeout=120,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr
-    return {name: template["Resources"] for name, template in zip(CASES, json.loads(finished.stdout), strict=True)}
+    return {name: template["Resources"] for name, template in zip(CASES, transform(cases), strict=True)}
 
 
 def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:

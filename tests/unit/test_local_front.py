@@ -124,7 +124,7 @@ def _front() -> LocalApi:
 
 def _get(front: LocalApi, char: str, count: int) -> Handled:
     target = f"/sized?char={quote(char)}&count={count}"
-    return front.handle(Request("GET", target, {}, b"", "127.0.0.1", "id", datetime.now(UTC)))
+    return front.handle(Request("GET", target, {}, b"", "127.0.0.1", "id", datetime.now(UTC), "127.0.0.1"))
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,19 @@ def test_without_a_running_stack_it_says_so_and_writes_nothing(
     assert not output.exists()
 
 
+def test_it_looks_for_the_stack_on_the_address_host_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stack started with HOST=127.0.0.2 (none runs here)
+    monkeypatch.setenv("HOST", "127.0.0.2")
+    port = free_port()
+
+    code = sam_env.main(["--moto-port", str(port), "--output", str(tmp_path / "sam-env.json")])
+
+    assert code == 1
+    assert f"no local stack answers on http://127.0.0.2:{port}" in capsys.readouterr().err
+
+
 def test_a_docker_it_does_not_know_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(sam_env.DOCKER_VARIABLE, "podman")
 
