@@ -7,10 +7,11 @@ creates them on AWS: local.provision.create_functions): a stack started with ove
 (`TOMBSTONE_RETENTION_DAYS=7 make run`) gives its functions other values, and the pool and client
 ids are moto's, drawn at start; the stack is looked for where `make run` listens ($HOST, default
 127.0.0.1, and $MOTO_PORT). Every address of the moto server in it (AWS_ENDPOINT_URL, the queue
-URLs) is written as a container reaches it: with `--docker host` the container shares this
-machine's network (`sam local invoke --docker-network host`); with `--docker desktop` (Docker
-Desktop) it reaches this machine as host.docker.internal ("I want to connect from a container to a
-service on the host", https://docs.docker.com/desktop/features/networking/networking-how-tos/).
+URLs) is written as a container reaches it: with `--docker host` at the address the stack listens
+on (on Linux, the bridge network's gateway address with `HOST=172.17.0.1 make run`, or 127.0.0.1
+once `sam local invoke --docker-network host` shares this machine's network: docs/local-stack.md);
+with `--docker desktop` (Docker Desktop) as host.docker.internal ("I want to connect from a
+container to a service on the host", https://docs.docker.com/desktop/features/networking/networking-how-tos/).
 
 The file is in SAM's per-function format, `{"<logical id>": {"<VARIABLE>": "<value>"}}` ("Environment
 variable file", https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-using-invoke.html).

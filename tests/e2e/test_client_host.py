@@ -1,11 +1,13 @@
 """A phone or an emulator follows the links the local stack hands out: the stack listens on HOST,
 and every upload and download URL names the host the client used (or PUBLIC_HOST)."""
 
+import json
 import os
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,6 +101,26 @@ def test_a_stack_on_another_address_is_reached_there_and_so_are_its_images(
     for port in (stack.port, stack.moto_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_sam_env_gives_containers_the_address_the_stack_listens_on(
+    other_loopback_stack: LocalProcess, tmp_path: Path
+) -> None:
+    # Given a stack listening on another address than 127.0.0.1 (on Linux, Docker's bridge gateway:
+    # docs/local-stack.md, "In Lambda's container")
+    stack = other_loopback_stack
+    output = tmp_path / "sam-env.json"
+
+    # When `make sam-env` writes its file for Linux, with HOST as the stack was started
+    environment = {**os.environ, "HOST": "127.0.0.2", "SAM_DOCKER": "host"}
+    command = [sys.executable, "-m", "local.sam_env", "--moto-port", str(stack.moto_port), "--output", str(output)]
+    subprocess.run(command, cwd=tpl.ROOT, env=environment, check=True, capture_output=True, timeout=60)
+
+    # Then a container calls moto, and reads its queues, at that address
+    entry = json.loads(output.read_text())["MediaEventsWorkerFunction"]
+    moto = f"http://127.0.0.2:{stack.moto_port}"
+    assert entry["AWS_ENDPOINT_URL"] == moto
+    assert entry["MEDIA_CLEANUP_QUEUE_URL"].startswith(f"{moto}/")
 
 
 @pytest.mark.parametrize(
