@@ -78,8 +78,8 @@ template: $(VENV)/.installed $(SAM_VENV)/.installed  ## cfn-lint, sam validate -
 	$(SAM_ENV) $(SAM) build --build-dir .aws-sam/build
 	$(PYTEST) tests/template
 
-soak: $(VENV)/.installed  ## the property tier at SOAK_EXAMPLES (2000) examples, new ones each run; client devices too
-	NOTES_SYNC_EXAMPLES=$(SOAK_EXAMPLES) NOTES_SYNC_HYPOTHESIS=explore $(PYTEST) tests/property
+soak: $(VENV)/.installed  ## the property tier at SOAK_EXAMPLES (2000) examples (its client devices at CLIENT_SOAK_EXAMPLES, 200), new ones each run; the client tier's devices too
+	NOTES_SYNC_EXAMPLES=$(SOAK_EXAMPLES) NOTES_SYNC_CLIENT_PROPERTY_EXAMPLES=$(CLIENT_SOAK_EXAMPLES) NOTES_SYNC_HYPOTHESIS=explore $(PYTEST) tests/property
 	NOTES_SYNC_CLIENT_EXAMPLES=$(CLIENT_SOAK_EXAMPLES) NOTES_SYNC_CLIENT_SEED=$$RANDOM$$RANDOM $(PYTEST) tests/client/test_devices.py
 
 fuzz: $(VENV)/.installed  ## schemathesis against a local stack at FUZZ_EXAMPLES (100) examples per operation
