@@ -37,6 +37,7 @@ class FrontTransport(httpx.BaseTransport):
                 source_ip=self.source_ip,
                 request_id=request_id,
                 received=datetime.now(UTC),
+                arrived_at="127.0.0.1",  # the shared stack's moto listens on loopback
             )
         )
         answer = handled.response
