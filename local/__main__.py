@@ -1,7 +1,8 @@
 """`python -m local` (what `make run` starts): the whole stack on 127.0.0.1.
 
-moto on $MOTO_PORT (default 5000), every resource provisioned from template.yaml, and the HTTP
-front on $PORT (default 3000). A template parameter can be overridden by an environment variable
+moto on $MOTO_PORT (default 5000), every resource provisioned from template.yaml, the HTTP front
+on $PORT (default 3000) and the WebSocket API on $WS_PORT (default 3001), the queues' and the
+table stream's pollers. A template parameter can be overridden by an environment variable
 named after it in upper snake case (TombstoneRetentionDays -> TOMBSTONE_RETENTION_DAYS).
 The template's schedules run every $LOCAL_SCHEDULE_SECONDS (default 300; local.schedules).
 Ctrl-C (or SIGTERM) stops everything.
@@ -30,6 +31,7 @@ def main(observe: Observer | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local", description="notes-sync's local stack")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
+    parser.add_argument("--ws-port", type=int, default=int(os.environ.get("WS_PORT", "3001")))
     arguments = parser.parse_args()
 
     try:
@@ -45,10 +47,14 @@ def main(observe: Observer | None = None) -> None:
         given = f" ({variable}={os.environ[variable]})" if variable in os.environ else ""
         parser.exit(2, f"{parser.prog}: {exc}{given}\n")
     observed = observe(stack) if observe is not None else None
-    from local.front import LocalApi, make_front  # after the stack has set the functions' environment
+    # After the stack has set the functions' environment (and put notes_core on the path):
+    from local.front import LocalApi, make_front
+    from local.streams import start_stream_pollers
+    from local.websocket import WebSocketFront
 
     front = make_front(LocalApi(stack.provisioned, stack.functions, stack.moto.endpoint_url), arguments.port)
-    pollers = start_pollers(stack)
+    websocket = WebSocketFront(stack.provisioned, stack.functions, stack.connections, port=arguments.ws_port).start()
+    pollers = [*start_pollers(stack), *start_stream_pollers(stack)]
     scheduler = ScheduleRunner(stack, schedule_interval).start()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -58,6 +64,7 @@ def main(observe: Observer | None = None) -> None:
     signal.signal(signal.SIGTERM, stop)
     print(f"notes-sync local stack on http://127.0.0.1:{front.server_address[1]}", flush=True)
     print("  API under /v1, Swagger UI at /docs; any confirmation code is accepted (no email is sent)", flush=True)
+    print(f"  WebSocket API on {websocket.url}", flush=True)
     print(f"  moto (AWS) on {stack.moto.endpoint_url}", flush=True)
     for schedule in scheduler.schedules:
         every = f"every {schedule_interval:g} s ({INTERVAL_VARIABLE})"
@@ -66,6 +73,7 @@ def main(observe: Observer | None = None) -> None:
         front.serve_forever()
     finally:
         front.server_close()
+        websocket.stop()
         scheduler.stop()
         for poller in pollers:
             poller.stop()

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
@@ -54,9 +54,17 @@ def use_layer_and_functions_path() -> None:
 
 
 class Functions:
-    def __init__(self, provisioned: Provisioned) -> None:
+    def __init__(self, provisioned: Provisioned, local_endpoints: Mapping[str, str] | None = None) -> None:
+        """`local_endpoints`: {AWS's URL: the local stack's}, for the variables naming an endpoint the
+        local stack serves itself (local.stack)."""
         self._properties = provisioned.functions
-        self._environments = {name: provisioned.function_environment(name) for name in self._properties}
+        served = dict(local_endpoints or {})
+        self._environments = {
+            name: {
+                variable: served.get(value, value) for variable, value in provisioned.function_environment(name).items()
+            }
+            for name in self._properties
+        }
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
 

@@ -35,7 +35,13 @@ Fidelity fixes, and others for speed, memory and the log, are applied to moto in
   AWS (local.moto_dynamodb), so requests do not slow down as the table grows;
 - the ASL executor no longer logs, as an error, each missing path an IsPresent choice asks about;
 - moto's Batch backend is imported when something uses it, not when the ASL executor reads one
-  enum from it: with it came EC2's models, a second of the local stack's start-up.
+  enum from it: with it came EC2's models, a second of the local stack's start-up;
+- SNS platform endpoints report their CustomUserData (GetEndpointAttributes answers CustomUserData,
+  Enabled and Token: https://docs.aws.amazon.com/sns/latest/api/API_GetEndpointAttributes.html;
+  moto left out the data given to CreatePlatformEndpoint), and SetEndpointAttributes changes the
+  token and data CreatePlatformEndpoint compares (moto compared the values the endpoint was made with);
+- every message published to a platform endpoint is printed on stdout, a JSON line after
+  `silent push `: with no platform to deliver it, the stack shows what it would send.
 """
 
 import base64
@@ -68,6 +74,7 @@ from moto.core.common_models import BaseModel
 from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.sns.models import PlatformEndpoint, SNSBackend
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
@@ -296,6 +303,41 @@ def _defer_batch_backend() -> None:
     sys.modules["moto.batch"] = package
 
 
+def _sns_endpoints_as_on_aws() -> None:
+    original_init = PlatformEndpoint.__init__
+    original_set = SNSBackend.set_endpoint_attributes
+
+    def __init__(self: PlatformEndpoint, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if self.custom_user_data:
+            self.attributes.setdefault("CustomUserData", self.custom_user_data)
+
+    def set_endpoint_attributes(self: SNSBackend, arn: str, attributes: dict[str, Any]) -> PlatformEndpoint:
+        endpoint: PlatformEndpoint = original_set(self, arn, attributes)
+        endpoint.custom_user_data = endpoint.attributes.get("CustomUserData", endpoint.custom_user_data)
+        endpoint.token = endpoint.attributes.get("Token", endpoint.token)
+        return endpoint
+
+    PlatformEndpoint.__init__ = __init__  # type: ignore[method-assign]
+    SNSBackend.set_endpoint_attributes = set_endpoint_attributes  # type: ignore[method-assign]
+
+
+SILENT_PUSH_LINE = "silent push "
+
+
+def _print_pushes() -> None:
+    original = SNSBackend.publish
+
+    def publish(self: SNSBackend, message: str, arn: str | None, *args: Any, **kwargs: Any) -> str:
+        message_id: str = original(self, message, arn, *args, **kwargs)
+        if arn is not None and arn in self.platform_endpoints:
+            line = {"endpoint": arn, "message": message, "attributes": kwargs.get("message_attributes") or {}}
+            print(SILENT_PUSH_LINE + json.dumps(line, sort_keys=True), flush=True)
+        return message_id
+
+    SNSBackend.publish = publish  # type: ignore[method-assign]
+
+
 _configured = threading.Lock()
 
 
@@ -319,6 +361,8 @@ def configure_moto() -> None:
         _sign_out_whoever_they_signed_in_as()
         BaseModel.__new__ = staticmethod(_new_untracked)  # type: ignore[method-assign]
         patch_dynamodb()
+        _sns_endpoints_as_on_aws()
+        _print_pushes()
 
 
 class _QuietRequestHandler(MotoRequestHandler):
