@@ -62,7 +62,8 @@ integration: $(VENV)/.installed  ## every handler in-process against moto
 property: $(VENV)/.installed  ## devices editing offline and syncing: the same examples every run
 	$(PYTEST) tests/property
 
-e2e: $(VENV)/.installed  ## the local stack over HTTP
+# The generated clients' test compiles TypeScript with node_modules' tools.
+e2e: $(VENV)/.installed node_modules/.installed  ## the local stack over HTTP
 	$(PYTEST) tests/e2e
 
 # The reference client's own tests (no server), then the client as devices against a local stack.

@@ -34,7 +34,7 @@ def _pull_all(api: Api, user: User, cursor: str | None = None, limit: int = 200)
             return changes, cursor
 
 
-def _upsert(note_id: str, base: int | None, **fields: str) -> dict[str, Any]:
+def _upsert(note_id: str, base: int | None, **fields: str | bool) -> dict[str, Any]:
     return {"op": "upsert", "id": note_id, "base_version": base, **fields}
 
 
@@ -99,6 +99,71 @@ def test_push_answers_applied_conflict_or_rejected_per_change(api: Api, user: Us
     assert "conflicting_fields" not in results[1]
     assert results[3]["problem"]["status"] == 422
     assert results[4]["problem"]["status"] == 404
+
+
+def _as_answered(result: dict[str, Any], note_id: str) -> dict[str, Any]:
+    """A push result without what differs from note to note: the id and the server's clock."""
+    note = {key: value for key, value in (result.get("note") or {}).items() if not key.endswith("_at")}
+    return {**result, "id": "<id>" if result["id"] == note_id else result["id"], "note": {**note, "id": "<id>"}}
+
+
+def test_create_update_and_delete_answer_as_the_deprecated_upserts_they_replace(api: Api, user: User) -> None:
+    # Given one note changed with the ops of the document (create, update, delete), and another with
+    # the first form (upsert, delete), step by step the same: create, edit, trash, a stale edit, delete
+    new, old = str(uuid.uuid4()), str(uuid.uuid4())
+    steps: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        ({"op": "create", "title": "t", "content": "one two"}, _upsert(old, None, title="t", content="one two")),
+        ({"op": "update", "base_version": 1, "content": "ONE two"}, _upsert(old, 1, content="ONE two")),
+        ({"op": "update", "base_version": 2, "trashed": True}, _upsert(old, 2, trashed=True)),
+        ({"op": "update", "base_version": 1, "content": "one TWO!"}, _upsert(old, 1, content="one TWO!")),
+        ({"op": "update", "base_version": 1, "content": "uno"}, _upsert(old, 1, content="uno")),
+        ({"op": "delete", "base_version": 4}, {"op": "delete", "id": old, "base_version": 4}),
+        ({"op": "update", "base_version": 5, "title": "late"}, _upsert(old, 5, title="late")),
+    ]
+
+    # When each step is pushed in both forms
+    answers = [(_push(api, user, {**step, "id": new}), _push(api, user, legacy)) for step, legacy in steps]
+
+    # Then every step is answered the same (a merge and a conflict included), note for note
+    assert [result["status"] for (result,), _ in answers] == [
+        "applied",
+        "applied",
+        "applied",
+        "applied",
+        "conflict",
+        "applied",
+        "conflict",
+    ]
+    assert answers[3][0][0]["merged_fields"] == ["content"]
+    for (by_op,), (by_upsert,) in answers:
+        assert _as_answered(by_op, new) == _as_answered(by_upsert, old)
+
+
+def test_a_push_may_mix_the_ops_and_a_replay_answers_the_same(api: Api, user: User) -> None:
+    # Given a push of a create, an edit of it and an upsert create, whose answer was lost
+    note_id, other = str(uuid.uuid4()), str(uuid.uuid4())
+    push = [
+        {"op": "create", "id": note_id, "title": "t", "content": "c", "trashed": True},
+        {"op": "update", "id": note_id, "base_version": 1, "title": "t2", "trashed": False},
+        _upsert(other, None, title="o", content="o"),
+    ]
+    first = _push(api, user, *push)
+
+    # When it is sent again
+    again = _push(api, user, *push)
+
+    # Then each applied once, in order, and the replay answers the same outcomes, each with the
+    # note as it stands now
+    assert [(result["status"], result["note"]["version"]) for result in first] == [
+        ("applied", 1),
+        ("applied", 2),
+        ("applied", 1),
+    ]
+    assert first[0]["note"]["trashed"] is True
+    assert (first[1]["note"]["title"], first[1]["note"]["trashed"]) == ("t2", False)
+    assert [result["status"] for result in again] == ["applied"] * 3
+    assert again[0]["note"] == again[1]["note"] == first[1]["note"]
+    assert again[2] == first[2]
 
 
 def test_a_replayed_push_takes_effect_once_and_answers_the_same(api: Api, user: User) -> None:

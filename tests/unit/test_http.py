@@ -10,8 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLa
 
 from local.lambda_context import LambdaContext
 from notes_core.contract.bodies.auth import SignInRequest
-from notes_core.contract.bodies.base import parse_item
-from notes_core.contract.bodies.notes import PushChange
+from notes_core.contract.bodies.notes import parse_push_change
 from notes_core.contract.problems import PROBLEMS
 from notes_core.domain import errors
 from notes_core.edge.http import HttpRequest, caller, json_body, problem_for, problem_responses, respond
@@ -269,7 +268,7 @@ def test_a_long_value_msgspec_quotes_is_cut_short() -> None:
     change = {"op": "\\" * (2 * 1024 * 1024), "id": "0f8e7d6c-5b4a-4392-8a1b-2c3d4e5f6a7b", "base_version": None}
 
     # When it is checked
-    problem = parse_item(PushChange, change)
+    problem = parse_push_change(change, "")
 
     # Then the problem names the member and quotes a little of it
     assert isinstance(problem, errors.InvalidInput)

@@ -95,8 +95,8 @@ BATCHED = notes.BatchReply(
 PULLED = notes.PullReply(changes=[NOTE, TOMBSTONE], cursor=FEED_CURSOR, has_more=False)
 PUSH = notes.PushRequest(
     changes=[
-        {"op": "upsert", "id": OTHER_NOTE_ID, "base_version": None, "title": "Ideas", "content": "a garden"},
-        {"op": "upsert", "id": NOTE_ID, "base_version": 3, "content": "milk, eggs, bread"},
+        {"op": "create", "id": OTHER_NOTE_ID, "title": "Ideas", "content": "a garden"},
+        {"op": "update", "id": NOTE_ID, "base_version": 3, "content": "milk, eggs, bread"},
         {"op": "delete", "id": "7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b", "base_version": 2},
     ],
     device_id=DEVICE_ID,

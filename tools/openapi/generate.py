@@ -399,7 +399,9 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.BATCHED,
         problems=(errors.WriteContention,),
         description="At most 25 items in all (422 otherwise). Results come in request order: the lists in the order "
-        "the body gives them, each list in its own order. An item that is not valid fails only itself (`invalid`); "
+        "the body gives them, each list in its own order (a generated client may write the lists in any order: "
+        "send an update and a delete of one note in two requests, or push them). An item that is not valid fails "
+        "only itself (`invalid`); "
         "a `conflict` carries the server's `note` and the `conflicting_fields`. "
         + _NOTES_OMITTED
         + _RETRY_SAFE
@@ -429,8 +431,14 @@ OPERATIONS: tuple[Operation, ...] = (
         ex.PUSH,
         ex.PUSHED,
         problems=(errors.WriteContention,),
-        description="Results come in the order of the changes: `applied` (with the note after it), `conflict` "
-        "(nothing applied; the server's `note` and the `conflicting_fields`) or `rejected` (a `problem` says why). "
+        description="Each change is a `create`, an `update` or a `delete` (`upsert`, the first form of create and "
+        "update, is deprecated and still accepted). Changes apply in order (an update may edit the note a create "
+        "before it made), each checked on its own: one that breaks its schema is `rejected` and the others apply. "
+        "Beyond its schema the server judges each change against the stored note: its base version (a `conflict`, "
+        "or a merge), and whether the note exists (`rejected`, 404). A delete may also carry title, content and "
+        "trashed as null, as the first version of this document allowed. Results come in the order of the changes: "
+        "`applied` (with the note after it), `conflict` (nothing applied; the server's `note` and the "
+        "`conflicting_fields`) or `rejected` (a `problem` says why). "
         + _NOTES_OMITTED
         + _RETRY_SAFE
         + "the same push sent again gets the same outcomes, each with the note as it stands now.",
@@ -646,7 +654,10 @@ _ITEM_MODELS: tuple[type[msgspec.Struct], ...] = (
     notes_models.BatchCreateItem,
     notes_models.BatchUpdateItem,
     notes_models.BatchDeleteItem,
-    notes_models.PushChange,
+    notes_models.PushCreate,
+    notes_models.PushUpdate,
+    notes_models.PushDelete,
+    notes_models.PushUpsert,
 )
 
 _STATUS_TEXT = {
@@ -695,10 +706,13 @@ def _problem_schema() -> dict[str, Any]:
         "type": "object",
         "description": "RFC 9457 problem details. The problem types (`type`):\n\n" + catalogue.problem_table(),
         "properties": {
+            # An open set, the known types or any URI: a type added later must not break a client
+            # generated today (a generated enum raises on a value it does not know).
             "type": {
-                "type": "string",
-                "format": "uri",
-                "enum": [catalogue.problem_type(kind) for kind in catalogue.problem_kinds()],
+                "anyOf": [
+                    {"type": "string", "enum": [catalogue.problem_type(kind) for kind in catalogue.problem_kinds()]},
+                    {"type": "string", "format": "uri"},
+                ]
             },
             "title": {"type": "string", "description": "Fixed per type."},
             "status": {"type": "integer"},
@@ -755,8 +769,21 @@ _GATEWAY_ERROR_SCHEMA = {
     "type": "object",
     "description": "An answer of API Gateway itself (application/json), not of the API's functions:\n\n"
     + catalogue.gateway_table(),
-    "properties": {"message": {"type": "string", "enum": [answer.message for answer in catalogue.GATEWAY_ANSWERS]}},
+    # An open set, as Problem.type: a message not listed here must not break a generated client.
+    "properties": {
+        "message": {
+            "anyOf": [
+                {"type": "string", "enum": [answer.message for answer in catalogue.GATEWAY_ANSWERS]},
+                {"type": "string"},
+            ]
+        }
+    },
     "required": ["message"],
+}
+_ERROR_ANSWER_SCHEMA = {
+    "description": "A status both API Gateway and the API's functions answer: a GatewayError (application/json) or "
+    "a Problem (application/problem+json); tell them apart by the content type.",
+    "oneOf": [{"$ref": "#/components/schemas/Problem"}, {"$ref": "#/components/schemas/GatewayError"}],
 }
 _RETRY_AFTER = {
     "description": "Sent with the request-limit problem: the seconds until the limit's window ends; retry no "
@@ -816,15 +843,19 @@ def _problem_example(kind: ProblemKind) -> dict[str, Any]:
 def _error_response(status: int, kinds: list[ProblemKind], answers: list[catalogue.GatewayAnswer]) -> dict[str, Any]:
     content: dict[str, Any] = {}
     lines = [f"`{kind.slug}`: {kind.when}" for kind in kinds]
+    # Where both API Gateway and a function answer a status, both media types name the union of the
+    # two shapes: openapi-python-client parses a response with the schema of its first JSON media
+    # type whatever the content type, and a problem read as a GatewayError raised KeyError.
+    either = {"$ref": "#/components/schemas/ErrorAnswer"} if answers and kinds else None
     if answers:
         content["application/json"] = {
-            "schema": {"$ref": "#/components/schemas/GatewayError"},
+            "schema": either or {"$ref": "#/components/schemas/GatewayError"},
             "examples": {"gateway": {"summary": "API Gateway", "value": {"message": answers[0].message}}},
         }
         lines.append(f"API Gateway (application/json): {answers[0].when}")
     if kinds:
         content["application/problem+json"] = {
-            "schema": {"$ref": "#/components/schemas/Problem"},
+            "schema": either or {"$ref": "#/components/schemas/Problem"},
             "examples": {kind.slug: _problem_example(kind) for kind in kinds},
         }
     description = _STATUS_TEXT[status] + "\n\n" + "\n\n".join(lines)
@@ -878,20 +909,62 @@ def _always_present(model: type[msgspec.Struct]) -> list[str]:
     return [field.encode_name for field in msgspec.structs.fields(model) if field.required or not omitted]
 
 
+def _for_code_generators(model: type[msgspec.Struct], schema: dict[str, Any]) -> None:
+    """What msgspec writes, in the shapes openapi-python-client 0.29 and openapi-typescript 7 read
+    as what they mean:
+
+    - a tag ({"enum": ["create"]}) as {"type": "string", "const": "create"}: a literal type, not a
+      one-member enum class;
+    - no `default` on members: openapi-typescript makes a member with a default required, in
+      request bodies named by $ref too (openapi-typescript issues 1741, 1944), and replies leave out
+      members holding their default; descriptions say what a left-out member means;
+    - an item given by $ref is that schema alone (msgspec adds the dict's "type": "object");
+    - the members a model keeps `undocumented` (accepted for old clients) are left out, and a
+      `deprecated` model is marked so.
+    """
+    config = model.__struct_config__
+    properties: dict[str, Any] = schema.get("properties", {})
+    if config.tag_field is not None:
+        properties[config.tag_field] = {"type": "string", "const": config.tag}
+    for name in getattr(model, "undocumented", ()):
+        del properties[name]
+    for member in properties.values():
+        member.pop("default", None)
+        if "$ref" in member.get("items", {}):
+            member["items"] = {"$ref": member["items"]["$ref"]}
+    if getattr(model, "deprecated", False):
+        schema["deprecated"] = True
+
+
 def build_document() -> dict[str, Any]:
     models = {model for operation in OPERATIONS for model in (operation.request, operation.reply) if model}
     models.update(_ITEM_MODELS)
     ordered = sorted(models, key=lambda model: model.__name__)
-    refs, schemas = msgspec.json.schema_components(ordered, ref_template="#/components/schemas/{name}")
+    every_ref, schemas = msgspec.json.schema_components(
+        [*ordered, notes_models.PushChange], ref_template="#/components/schemas/{name}"
+    )
+    *refs, push_change = every_ref
+    # msgspec writes the tagged union inline (anyOf + a discriminator on op); the push's items name
+    # it, and oneOf says that a change is of exactly one kind.
+    schemas["PushChange"] = {
+        "title": "PushChange",
+        "description": "A change of the push, of the kind its `op` names. `upsert` is deprecated: send `create` or "
+        "`update` instead.",
+        "oneOf": push_change["anyOf"],
+        "discriminator": push_change["discriminator"],
+    }
     for model in _nested_structs(ordered):
+        schema = schemas[model.__name__]
         # A reply's members are there whether or not they have a default (msgspec's schema describes
         # what a decoder requires, so it lists only the members without one).
         if issubclass(model, Reply):
-            schemas[model.__name__]["required"] = _always_present(model)
+            schema["required"] = _always_present(model)
         # What a request model's __post_init__ checks, stated by the model for the document.
-        schemas[model.__name__].update(getattr(model, "schema_rules", {}))
+        schema.update(getattr(model, "schema_rules", {}))
+        _for_code_generators(model, schema)
     schemas["Problem"] = _problem_schema()
     schemas["GatewayError"] = _GATEWAY_ERROR_SCHEMA
+    schemas["ErrorAnswer"] = _ERROR_ANSWER_SCHEMA
     ref_of = dict(zip(ordered, refs, strict=True))
 
     paths: dict[str, dict[str, Any]] = {}
@@ -905,8 +978,9 @@ def build_document() -> dict[str, Any]:
         }
         if operation.description:
             entry["description"] = operation.description
-        if operation.public:
-            entry["security"] = []
+        # Each operation states its own: openapi-python-client reads only an operation's security
+        # (and then types an authorized call as taking an AuthenticatedClient), not the document's.
+        entry["security"] = [] if operation.public else [{"cognito": []}]
         if operation.request:
             assert operation.request_example is not None, operation.operation_id
             entry["requestBody"] = {

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS notes (
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     note_id TEXT NOT NULL,
-    op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+    op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),  -- upsert: a create (base_version NULL) or an update
     base_version INTEGER,
     fields TEXT NOT NULL DEFAULT '{}',
     state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'held')),
@@ -76,8 +76,14 @@ class Entry:
     solo: bool
 
     def change(self) -> dict[str, Any]:
-        """The change as the push sends it (sync guide, "Push")."""
-        return {"op": self.op, "id": self.note_id, "base_version": self.base_version, **self.fields}
+        """The change as the push sends it (sync guide, "Push"): a create, an update or a delete.
+        (The outbox keeps a create or an update as an `upsert` row, told apart by its base version,
+        as the wire's first form did: stores written before create and update keep working.)"""
+        if self.op == "delete":
+            return {"op": "delete", "id": self.note_id, "base_version": self.base_version}
+        if self.base_version is None:
+            return {"op": "create", "id": self.note_id, **self.fields}
+        return {"op": "update", "id": self.note_id, "base_version": self.base_version, **self.fields}
 
 
 class Store:

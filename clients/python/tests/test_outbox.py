@@ -57,7 +57,7 @@ def test_an_edit_before_the_first_push_folds_into_the_create(store: Store) -> No
     sent = changes(store.push_body(DEVICE))
 
     # Then one create carries the edit
-    assert sent == [{"op": "upsert", "id": note_id, "base_version": None, "title": "Plan", "content": "draft 2"}]
+    assert sent == [{"op": "create", "id": note_id, "title": "Plan", "content": "draft 2"}]
 
 
 def test_a_note_created_and_deleted_before_its_first_push_sends_nothing(store: Store) -> None:
@@ -81,7 +81,7 @@ def test_an_edit_while_the_create_is_in_flight_goes_on_top_based_on_version_1(st
     assert store.push_body(DEVICE) == first
     store.finish_push([applied(server_note(note_id, 1, "Plan", "draft"))], keep_device_text, SyncReport())
     assert changes(store.push_body(DEVICE)) == [
-        {"op": "upsert", "id": note_id, "base_version": 1, "content": "draft 2"}
+        {"op": "update", "id": note_id, "base_version": 1, "content": "draft 2"}
     ]
 
 
@@ -166,7 +166,7 @@ def test_a_conflict_keeps_the_devices_text_as_a_new_edit_on_the_servers_version(
 
     # Then the app saw both texts, and the device's goes again, based on version 5
     assert [(c.local and c.local.content, c.server.content) for c in seen] == [("mine", "theirs")]
-    assert changes(store.push_body(DEVICE)) == [{"op": "upsert", "id": note_id, "base_version": 5, "content": "mine"}]
+    assert changes(store.push_body(DEVICE)) == [{"op": "update", "id": note_id, "base_version": 5, "content": "mine"}]
 
 
 def test_a_conflict_resolved_with_the_servers_copy_keeps_the_devices_text_aside(store: Store) -> None:
@@ -192,7 +192,7 @@ def test_a_merge_made_by_the_app_goes_as_a_new_edit(store: Store) -> None:
     store.finish_push([conflict(server, note_id, ["content"])], lambda _: merged(content="theirs + mine"), SyncReport())
 
     assert changes(store.push_body(DEVICE)) == [
-        {"op": "upsert", "id": note_id, "base_version": 5, "content": "theirs + mine"}
+        {"op": "update", "id": note_id, "base_version": 5, "content": "theirs + mine"}
     ]
 
 
@@ -209,7 +209,7 @@ def test_a_conflict_with_a_note_deleted_elsewhere_brings_the_text_back_as_a_new_
     # Then the old note is gone here too and the device's text is a new note, created on the next push
     (created,) = changes(store.push_body(DEVICE))
     assert store.note(note_id) is None
-    assert created == {"op": "upsert", "id": created["id"], "base_version": None, "title": "Plan", "content": "mine"}
+    assert created == {"op": "create", "id": created["id"], "title": "Plan", "content": "mine"}
     assert created["id"] != note_id
 
 
@@ -242,9 +242,9 @@ def test_a_merge_budget_conflict_is_sent_again_in_a_push_of_its_own(store: Store
     store.edit(second, {"content": "newer"})
 
     # Then the first change goes again unchanged, alone, before the newer one
-    assert changes(store.push_body(DEVICE)) == [{"op": "upsert", "id": first, "base_version": 3, "content": "long"}]
+    assert changes(store.push_body(DEVICE)) == [{"op": "update", "id": first, "base_version": 3, "content": "long"}]
     store.finish_push([applied(server_note(first, 4, "Plan", "long"))], keep_device_text, SyncReport())
-    assert changes(store.push_body(DEVICE)) == [{"op": "upsert", "id": second, "base_version": 4, "content": "newer"}]
+    assert changes(store.push_body(DEVICE)) == [{"op": "update", "id": second, "base_version": 4, "content": "newer"}]
 
 
 def test_a_conflict_without_its_note_waits_for_the_servers_copy(store: Store) -> None:
@@ -264,7 +264,7 @@ def test_a_conflict_without_its_note_waits_for_the_servers_copy(store: Store) ->
 
     # Then the conflict is resolved on it: the device's text, on version 6
     assert changes(store.push_body(DEVICE)) == [
-        {"op": "upsert", "id": note_id, "base_version": 6, "content": "mine, more"}
+        {"op": "update", "id": note_id, "base_version": 6, "content": "mine, more"}
     ]
 
 

@@ -194,7 +194,7 @@ def test_a_410_resyncs_from_the_beginning_and_keeps_the_outbox(tmp_path: Path) -
             change = json.loads(request.read())["changes"][0]
             note = {**change, "version": 1, "deleted": False, "trashed": False, "trashed_at": None, "media": []}
             note |= {"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
-            del note["op"], note["base_version"]
+            del note["op"]
             stored.append(note)
             return httpx.Response(200, json={"results": [{"id": change["id"], "status": "applied", "note": note}]})
         pulls.append(request.url.params.get("cursor"))

@@ -13,15 +13,18 @@ import time
 from typing import Any
 
 from notes_core.contract import cursors
-from notes_core.contract.bodies.base import echoed_id, parse_item
+from notes_core.contract.bodies.base import echoed_id
 from notes_core.contract.bodies.notes import (
     NoteReply,
     PullReply,
-    PushChange,
+    PushCreate,
+    PushDelete,
     PushReply,
     PushRequest,
     PushResult,
+    PushUpdate,
     page_of,
+    parse_push_change,
     within_page_bytes,
 )
 from notes_core.contract.problems import problem_document
@@ -67,14 +70,18 @@ def push(caller: Caller, request: PushRequest) -> PushReply:
 
 
 def _change_or_rejection(raw: dict[str, Any], device: str | None, at: str) -> changes.Change | PushResult:
-    change = parse_item(PushChange, raw, at)
+    change = parse_push_change(raw, at)
     if isinstance(change, errors.DomainError):
         return PushResult(id=echoed_id(raw), status="rejected", problem=problem_document(change))
     note_id = str(change.id)
-    if change.op == "delete":
+    if isinstance(change, PushCreate):
+        return changes.Create(note_id, change.title, change.content, change.trashed, device)
+    if isinstance(change, PushUpdate):
+        return changes.Update(note_id, change.base_version, change.fields(), device)
+    if isinstance(change, PushDelete):
         return changes.Delete(note_id, change.base_version, device)
+    # The deprecated upsert: base_version null creates (the model requires title and content then).
     if change.base_version is None:
-        # The model requires title and content on a create.
         return changes.Create(note_id, change.title or "", change.content or "", bool(change.trashed), device)
     return changes.Update(note_id, change.base_version, change.fields(), device)
 
