@@ -36,9 +36,15 @@ def free_port() -> int:
 
 class LocalProcess:
     def __init__(self, environment: dict[str, str] | None = None, startup_seconds: float = 60) -> None:
-        self.port, self.moto_port = free_port(), free_port()
+        self.port, self.moto_port, self.ws_port = free_port(), free_port(), free_port()
         self._aws_clients: dict[str, Any] = {}
-        env = {**os.environ, "PORT": str(self.port), "MOTO_PORT": str(self.moto_port), **(environment or {})}
+        env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "MOTO_PORT": str(self.moto_port),
+            "WS_PORT": str(self.ws_port),
+            **(environment or {}),
+        }
         module = "tests.support.recording_stack" if env.get(DIRECTORY_VARIABLE) else "local"
         self.process = subprocess.Popen(
             [sys.executable, "-m", module],
@@ -65,6 +71,11 @@ class LocalProcess:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def websocket_url(self) -> str:
+        """The WebSocket API's URL (its stage, `live`, is the path, as on AWS)."""
+        return f"ws://127.0.0.1:{self.ws_port}/live"
 
     def aws(self, service: Any) -> Any:  # the service is chosen by each caller
         """A client of `service` in the stack's moto (one per service), as a test looks at what
