@@ -32,7 +32,7 @@ def _overrides(environment: str) -> dict[str, str]:
 
 
 CDN_SIGNING = {"CdnKeyGroupId": "kg-1", "CdnKeyPairId": "K2JCJMDEHXQW5F", "CdnPrivateKeyParameterName": "cdn-key"}
-LAYERS = {"CoreLayer": "layer-1", "ImageLayer": "layer-1"}  # the S3 key of each layer's content
+LAYERS = {"CoreLayer": "layer-1", "ImageLayer": "layer-1", "JwtLayer": "layer-1"}  # the S3 key of each layer's content
 CASES = {
     "dev": (_overrides("default"), LAYERS),
     "prod": (_overrides("prod"), LAYERS),

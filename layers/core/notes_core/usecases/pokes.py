@@ -12,7 +12,10 @@ was set) and device items removed. For each user of a batch:
   an open connection that did not make all of them is woken by a silent push
   (notes_core.usecases.silent_pushes);
 - a connection that answers GoneException is forgotten.
-A removed device's SNS endpoint is deleted (an account's deletion removes its devices too).
+A removed device's SNS endpoint is deleted, and a removed connection is closed (DeleteConnection;
+one closed already answers GoneException, which is fine): an account's deletion removes both kinds
+of item, and its machine may do so before the deletion mark's record is handled here, so the
+connections of a deleted account are closed even when none is left to be found.
 
 Delivery is at least once: a batch that failed is sent again (from its first failed record), so a
 device may be poked twice for a change; a poke only makes it pull. Pokes carry no note data.
@@ -50,6 +53,7 @@ class _UserEvents:
     signed_out_at: int | None = None
     deleting: bool = False
     removed_devices: list[table.Device] = field(default_factory=list)
+    removed_connections: list[str] = field(default_factory=list)
 
 
 def _number(image: Mapping[str, Any], name: str) -> int | None:
@@ -75,6 +79,8 @@ def _events_by_user(records: Sequence[Mapping[str, Any]]) -> dict[str, _UserEven
             device = table.device_of_image(old)
             if device is not None:
                 events.removed_devices.append(device)
+            elif item_id.startswith(table.CONNECTION_PREFIX):
+                events.removed_connections.append(item_id.removeprefix(table.CONNECTION_PREFIX))
     return users
 
 
@@ -88,6 +94,9 @@ def handle(records: Sequence[Mapping[str, Any]]) -> str | None:
             _tell(user_id, events, now)
             for device in events.removed_devices:
                 silent_pushes.forget_endpoint(user_id, device)
+            for connection_id in events.removed_connections:
+                with suppress(connections.ConnectionGone, connections.Undeliverable):
+                    connections.close(connection_id)
         except Exception:
             logger.exception("realtime events of a user not handled", extra={"user_id": user_id})
             if failed_at is None or int(events.first_sequence) < int(failed_at):
