@@ -63,7 +63,8 @@ def token_of(headers: Mapping[str, str] | None) -> str | None:
     `Sec-WebSocket-Protocol: notes-sync, <token>`."""
     authorization = (_header(headers, "authorization") or "").strip()
     if authorization:
-        return authorization.removeprefix("Bearer ").strip() or None
+        scheme, _, token = authorization.partition(" ")
+        return token.strip() or None if scheme == "Bearer" else None
     offered = offered_subprotocols(headers)
     if len(offered) == 2 and offered[0] == SUBPROTOCOL:
         return offered[1]
