@@ -192,8 +192,11 @@ def test_a_watching_folder_pulls_when_poked(
     # Given B's folder watched with the realtime socket and no pulls of its own (one an hour)
     notes_sync, a, b = two_folders
     watcher = subprocess.Popen(
-        [sys.executable, "-m", "notes_sync_client", "--profile", str(b.parent / "b"), "--ws", local_stack.websocket_url]
-        + ["mirror", str(b), "--watch", "--interval", "0.2", "--pull-every", "3600"],
+        [
+            *(sys.executable, "-m", "notes_sync_client", "--profile", str(b.parent / "b")),
+            *("--ws", local_stack.websocket_url, "mirror", str(b)),
+            *("--watch", "--interval", "0.2", "--pull-every", "3600"),
+        ],
         env={**os.environ, "NOTES_SYNC_API": local_stack.base_url},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

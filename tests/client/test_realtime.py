@@ -44,7 +44,8 @@ def test_another_devices_change_pokes_the_listener_and_the_pull_brings_it(
         assert pokes[-1] == 1
         second.sync()
         note = second.note(note_id)
-        assert note is not None and note.title == "From the first device"
+        assert note is not None
+        assert note.title == "From the first device"
     finally:
         listener.stop()
         second.close()

@@ -45,7 +45,8 @@ def api(stack: LocalProcess) -> Client:
 def _socket(stack: LocalProcess, token: str | None, device_id: str | None = None, **kwargs: Any) -> ClientConnection:
     url = stack.websocket_url + (f"?device_id={device_id}" if device_id else "")
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    return connect(url, additional_headers=headers, open_timeout=10, **kwargs)
+    socket: ClientConnection = connect(url, additional_headers=headers, open_timeout=10, **kwargs)
+    return socket
 
 
 def _poke(socket: ClientConnection, seconds: float = POKE_SECONDS) -> dict[str, Any]:

@@ -11,7 +11,6 @@ read from moto's platform endpoints.
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,10 +28,10 @@ FCM_APPLICATION = PUSH_PARAMETERS["FcmPlatformApplicationArn"]
 
 
 @pytest.fixture(scope="module")
-def stream(stack: LocalStack) -> Iterator[StreamPoller]:
+def stream(stack: LocalStack) -> StreamPoller:
     """The poke function's event source mapping, polled by the tests (from the stream's end now)."""
     (source,) = tpl.stream_sources(stack.provisioned.template)
-    yield StreamPoller(stack, source, stack.functions)
+    return StreamPoller(stack, source, stack.functions)
 
 
 def _deliver(stream: StreamPoller) -> int:
@@ -274,7 +273,8 @@ def test_a_change_pokes_the_other_devices_connections_and_wakes_a_sleeping_devic
     # Then no second push goes now: one is due at the end of the device's minute
     assert len(_messages(sleeper)) == 1
     device = _item(stack, user.user_id, "#user#device#sleeper")
-    assert device is not None and "trailing_at" in device
+    assert device is not None
+    assert "trailing_at" in device
 
 
 def test_the_silent_push_worker_sends_a_due_push_once(api: Api, stack: LocalStack, stream: StreamPoller) -> None:

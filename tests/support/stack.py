@@ -9,7 +9,6 @@ from functools import cache
 
 from local.stack import LocalStack
 
-
 # Platform applications for two of the three push platforms (FCM and APNs): registering a device
 # and its silent pushes run, and the third (APNs sandbox) shows a platform this stack does not push to.
 PUSH_PARAMETERS = {
