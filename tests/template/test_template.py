@@ -456,3 +456,46 @@ def test_read_only_routes_get_read_only_policies(route: tpl.Route) -> None:
             action = statement["Action"]
             actions |= set(action if isinstance(action, list) else [action])
     assert actions <= _READ_ONLY_ACTIONS
+
+
+# ---------------------------------------------------------------- realtime
+def test_the_websocket_api_authorizes_connect_with_a_request_authorizer_reading_both_headers() -> None:
+    (api,) = tpl.websocket_apis(TEMPLATE)
+    (authorizer,) = _of_type("AWS::ApiGatewayV2::Authorizer").values()
+    routes = {
+        route["Properties"]["RouteKey"]: route["Properties"] for route in _of_type("AWS::ApiGatewayV2::Route").values()
+    }
+
+    assert set(api.routes) == {"$connect", "$disconnect"}  # clients send nothing
+    assert authorizer["Properties"]["AuthorizerType"] == "REQUEST"
+    # No identity source: the sources are ANDed, and the token comes in one of two headers
+    assert "IdentitySource" not in authorizer["Properties"]
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    assert api.connect_authorizer == "WebSocketAuthorizerFunction"
+
+
+def test_the_table_stream_reaches_the_poke_function_filtered_with_partial_failures_and_a_destination() -> None:
+    table = _of_type("AWS::DynamoDB::Table")["NotesTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    (source,) = tpl.stream_sources(TEMPLATE)
+    assert (source.function, source.table) == ("PokeFunction", "NotesTable")
+    assert source.reports_batch_item_failures
+    assert source.bisect_on_error
+    assert 0 <= source.maximum_retry_attempts <= 10
+    assert 0 < source.maximum_record_age_seconds <= 3600
+    assert source.on_failure == "PokeDeadLetterQueue"
+    assert 1 <= len(source.filter_patterns) <= 5  # Lambda's default quota of filters per mapping
+
+
+def test_only_the_poke_function_manages_connections_and_only_of_its_own_stage() -> None:
+    managing = {}
+    for name, function in tpl.functions(TEMPLATE).items():
+        for policy in function.get("Policies", []):
+            for statement in policy.get("Statement", []):
+                if isinstance(statement, dict) and "execute-api:ManageConnections" in str(statement.get("Action")):
+                    managing[name] = statement["Resource"]
+    assert list(managing) == ["PokeFunction"]
+    for resource in managing["PokeFunction"]:
+        assert resource["Fn::Sub"].endswith(
+            ("/${WebSocketStage}/POST/@connections/*", "/${WebSocketStage}/DELETE/@connections/*")
+        )
