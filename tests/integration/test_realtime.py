@@ -15,14 +15,18 @@ from typing import Any
 
 import pytest
 from moto.sns.models import sns_backends
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from local import template as tpl
 from local.stack import LocalStack
 from local.streams import StreamPoller
+from local.websocket import WebSocketFront
 from tests.support import events
 from tests.support.api import Api, Reply, User
 from tests.support.stack import PUSH_PARAMETERS
 from tests.support.tokens import forge
+from tests.support.waiting import until
 
 FCM_APPLICATION = PUSH_PARAMETERS["FcmPlatformApplicationArn"]
 
@@ -308,3 +312,43 @@ def test_sign_out_closes_the_connections_opened_before_it(api: Api, stack: Local
     _deliver(stream)
 
     assert _item(stack, user.user_id, "#user#conn#BeforeSignOut=") is None
+
+
+# ---------------------------------------------------------------- the local WebSocket API's limits
+@pytest.mark.parametrize(("idle", "lifetime"), [(0.6, 60.0), (60.0, 1.2)], ids=["idle", "two hours"])
+def test_the_local_gateway_closes_an_idle_or_old_connection_and_runs_disconnect(
+    api: Api, stack: LocalStack, idle: float, lifetime: float
+) -> None:
+    # Given the local WebSocket API with its 10 minutes idle and 2 hours shortened to seconds
+    user = api.new_user()
+    front = WebSocketFront(
+        stack.provisioned, stack.functions, stack.connections, idle_seconds=idle, connection_seconds=lifetime
+    ).start()
+    try:
+        with connect(
+            f"{front.url}?device_id=phone", additional_headers={"Authorization": f"Bearer {user.access_token}"}
+        ) as socket:
+            (connection,) = _connections(stack, user)
+
+            # When nothing is sent for longer than the limit (or the connection outlives its maximum)
+            with pytest.raises(ConnectionClosed) as closed:
+                socket.recv(timeout=10)
+
+        # Then the gateway closed it (1001, going away) and $disconnect forgot it
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1001
+        assert until(lambda: _connections(stack, user) == [], 5)
+        assert connection["device_id"] == {"S": "phone"}
+    finally:
+        front.stop()
+
+
+def _connections(stack: LocalStack, user: User) -> list[dict[str, Any]]:
+    dynamodb, table = _table(stack)
+    items: list[dict[str, Any]] = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="user_id = :user AND begins_with(id, :conn)",
+        ExpressionAttributeValues={":user": {"S": user.user_id}, ":conn": {"S": "#user#conn#"}},
+        ConsistentRead=True,
+    )["Items"]
+    return items
