@@ -174,7 +174,11 @@ def test_routes_and_queues_invoke_each_function_through_its_live_alias(transform
     }
     mappings = _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
     assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings} == {
-        f"{source.function}Aliaslive" for source in [*tpl.queue_sources(TEMPLATE), *tpl.stream_sources(TEMPLATE)]
+        f"{function}Aliaslive"
+        for function in [
+            *(source.function for source in tpl.queue_sources(TEMPLATE)),
+            *(source.function for source in tpl.stream_sources(TEMPLATE)),
+        ]
     }
 
 
