@@ -105,6 +105,17 @@ def _push(api: Api, user: User, device_id: str | None) -> Reply:
     return reply
 
 
+def _push_sent_seconds_ago(stack: LocalStack, user: User, device_id: str, seconds: int) -> None:
+    """Move the device's last silent push `seconds` into the past (past its burst, within its minute)."""
+    dynamodb, table = _table(stack)
+    dynamodb.update_item(
+        TableName=table,
+        Key={"user_id": {"S": user.user_id}, "id": {"S": f"#user#device#{device_id}"}},
+        UpdateExpression="SET pushed_at = :then",
+        ExpressionAttributeValues={":then": {"N": str(int(time.time()) - seconds)}},
+    )
+
+
 def _messages(endpoint_arn: str) -> list[str]:
     backend = sns_backends[tpl.ACCOUNT_ID]["us-east-1"]
     return list(backend.platform_endpoints[endpoint_arn].messages.values())
@@ -270,7 +281,18 @@ def test_a_change_pokes_the_other_devices_connections_and_wakes_a_sleeping_devic
     (message,) = _messages(sleeper)
     assert json.loads(json.loads(message)["GCM"])["fcmV1Message"]["message"]["data"] == {"type": "changes"}
 
-    # When the author pushes again within the minute
+    # When the author pushes again at once (one burst with the first change)
+    _push(api, user, "author")
+    _deliver(stream)
+
+    # Then nothing more is sent, now or later: the push's pull brings both
+    assert len(_messages(sleeper)) == 1
+    device = _item(stack, user.user_id, "#user#device#sleeper")
+    assert device is not None
+    assert "trailing_at" not in device
+
+    # When the author pushes again later in the device's minute (here: its push 20 s ago)
+    _push_sent_seconds_ago(stack, user, "sleeper", 20)
     _push(api, user, "author")
     _deliver(stream)
 
@@ -278,7 +300,7 @@ def test_a_change_pokes_the_other_devices_connections_and_wakes_a_sleeping_devic
     assert len(_messages(sleeper)) == 1
     device = _item(stack, user.user_id, "#user#device#sleeper")
     assert device is not None
-    assert "trailing_at" in device
+    assert int(device["trailing_at"]["N"]) == int(device["pushed_at"]["N"]) + 60
 
 
 def test_the_silent_push_worker_sends_a_due_push_once(api: Api, stack: LocalStack, stream: StreamPoller) -> None:
@@ -289,6 +311,7 @@ def test_the_silent_push_worker_sends_a_due_push_once(api: Api, stack: LocalStac
     _deliver(stream)
     _push(api, user, "author")
     _deliver(stream)
+    _push_sent_seconds_ago(stack, user, "sleeper", 20)
     _push(api, user, "author")
     _deliver(stream)
     due = int(_item(stack, user.user_id, "#user#device#sleeper")["trailing_at"]["N"])  # type: ignore[index]

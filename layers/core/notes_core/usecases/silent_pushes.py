@@ -2,13 +2,14 @@
 when another device changes the user's notes, at most once a minute.
 
 The minute is kept on the device's item by conditional writes (notes_core.data.table): the first
-change after a quiet minute sends a push at once (the leading edge) and starts the device's minute;
-the first change within that minute marks a push due at its end and sends the silent-push queue a
-message delayed until then (the trailing edge), which the silent-push worker turns into a push if
-it is still due. So a burst of changes wakes the device once at once, and once more a minute later
-if changes went on after the first: a change made after the device's pull never waits for the next
-change to be heard of. Duplicate deliveries send nothing twice (each push is taken by a
-conditional write). No push carries note data (notes_core.data.push).
+change after a quiet minute sends a push at once (the leading edge) and starts the device's minute.
+Changes in the BURST_SECONDS after that push are one burst with it: the device it woke pulls them
+with the rest. The first change later in the minute marks a push due at the minute's end and sends
+the silent-push queue a message delayed until then (the trailing edge), which the silent-push
+worker turns into a push if it is still due. So a burst of changes wakes the device once, and a
+change made after the woken device's pull is heard of at the end of the minute, not only at the
+next change. Duplicate deliveries send nothing twice (each push is taken by a conditional write).
+No push carries note data (notes_core.data.push).
 """
 
 import time
@@ -21,6 +22,9 @@ from notes_core.runtime.config import PushSettings, load_settings
 from notes_core.runtime.observability import logger, metrics
 
 INTERVAL_SECONDS = 60
+# How long after a push a change still belongs to its burst: about the time a woken app takes to
+# start its sync (iOS gives a background notification's handler 30 s; most pulls start within seconds).
+BURST_SECONDS = 10
 
 _settings = load_settings(PushSettings)
 
@@ -33,6 +37,8 @@ def wake(user_id: str, device: table.Device, now_epoch: int) -> None:
         return
     if last_pushed_at == 0:
         return  # the device was removed meanwhile
+    if now_epoch - last_pushed_at < BURST_SECONDS:
+        return  # one burst with the push just sent: the device pulls this change with the others
     due = last_pushed_at + INTERVAL_SECONDS
     if not table.claim_trailing_push(user_id, device.device_id, due):
         return  # a push at the end of this minute is due already
