@@ -30,7 +30,7 @@ TEST_JOBS ?= 2
 test:  ## lint and run every test tier (TEST_JOBS at a time)
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target integration e2e property client template lint unit
 
-$(VENV)/.installed: requirements/dev.txt layers/core/requirements.txt layers/images/requirements.txt clients/python/pyproject.toml
+$(VENV)/.installed: requirements/dev.txt layers/core/requirements.txt layers/images/requirements.txt layers/jwt/requirements.txt clients/python/pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (set PYTHON312=/path/to/python3.12)"; exit 1; }
 	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
@@ -93,6 +93,7 @@ bench: $(VENV)/.installed  ## the benchmarks: figures to bench/results/
 	$(PY) -m bench.image_check
 	$(PY) -m bench.merge_quality
 	$(PY) -m bench.merge_worst_cases
+	$(PY) -m bench.poke_latency
 
 openapi: $(VENV)/.installed  ## regenerate the OpenAPI document (functions/openapi/openapi.json) and docs/errors.md
 	$(OPENAPI) --errors docs/errors.md

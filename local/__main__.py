@@ -1,7 +1,8 @@
 """`python -m local` (what `make run` starts): the whole stack on $HOST (default 127.0.0.1).
 
-moto on $MOTO_PORT (default 5000), every resource provisioned from template.yaml, and the HTTP
-front on $PORT (default 3000). A template parameter can be overridden by an environment variable
+moto on $MOTO_PORT (default 5000), every resource provisioned from template.yaml, the HTTP front
+on $PORT (default 3000) and the WebSocket API on $WS_PORT (default 3001), the queues' and the
+table stream's pollers. A template parameter can be overridden by an environment variable
 named after it in upper snake case (TombstoneRetentionDays -> TOMBSTONE_RETENTION_DAYS).
 The template's schedules run every $LOCAL_SCHEDULE_SECONDS (default 300; local.schedules).
 The URLs the stack hands out name the host the client used, or $PUBLIC_HOST (local.hosts).
@@ -38,6 +39,7 @@ def main(observe: Observer | None = None) -> None:
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
     parser.add_argument("--host", default=os.environ.get("HOST", hosts.DEFAULT_HOST))
     parser.add_argument("--public-host", default=os.environ.get("PUBLIC_HOST") or None)
+    parser.add_argument("--ws-port", type=int, default=int(os.environ.get("WS_PORT", "3001")))
     arguments = parser.parse_args()
 
     try:
@@ -50,7 +52,10 @@ def main(observe: Observer | None = None) -> None:
     stack = _provision(parser, arguments.moto_port, listen)
     stack.create_functions()  # where `make sam-env` reads their environment (local.sam_env)
     observed = observe(stack) if observe is not None else None
-    from local.front import LocalApi, make_front  # after the stack has set the functions' environment
+    # After the stack has set the functions' environment (and put notes_core on the path):
+    from local.front import LocalApi, make_front
+    from local.streams import start_stream_pollers
+    from local.websocket import WebSocketFront
 
     api = LocalApi(stack.provisioned, stack.functions, stack.moto.endpoint_url, public_host)
     try:
@@ -58,7 +63,10 @@ def main(observe: Observer | None = None) -> None:
     except OSError as exc:
         stack.stop()
         _cannot_listen(parser, listen, arguments.port, exc)
-    pollers = start_pollers(stack)
+    websocket = WebSocketFront(
+        stack.provisioned, stack.functions, stack.connections, host=listen.host, port=arguments.ws_port
+    ).start()
+    pollers = [*start_pollers(stack), *start_stream_pollers(stack)]
     scheduler = ScheduleRunner(stack, schedule_interval).start()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -66,7 +74,9 @@ def main(observe: Observer | None = None) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for line in banner(listen, front.server_address[1], stack.moto.port, public_host):
+    lines = banner(listen, front.server_address[1], stack.moto.port, public_host)
+    lines.insert(2, f"  WebSocket API on {websocket.url}")
+    for line in lines:
         print(line, flush=True)
     for schedule in scheduler.schedules:
         every = f"every {schedule_interval:g} s ({INTERVAL_VARIABLE})"
@@ -75,6 +85,7 @@ def main(observe: Observer | None = None) -> None:
         front.serve_forever()
     finally:
         front.server_close()
+        websocket.stop()
         scheduler.stop()
         for poller in pollers:
             poller.stop()

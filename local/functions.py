@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
@@ -60,10 +60,18 @@ def use_layer_and_functions_path() -> None:
 
 
 class Functions:
-    def __init__(self, provisioned: Provisioned, endpoint_url: str) -> None:
+    def __init__(
+        self, provisioned: Provisioned, endpoint_url: str, local_endpoints: Mapping[str, str] | None = None
+    ) -> None:
+        """`endpoint_url`: moto's, for AWS_ENDPOINT_URL; `local_endpoints`: {AWS's URL: the local
+        stack's}, for the variables naming an endpoint the local stack serves itself (local.stack)."""
         self._properties = provisioned.functions
+        served = dict(local_endpoints or {})
         self._environments = {
-            name: provisioned.function_environment(name) | {ENDPOINT_VARIABLE: endpoint_url}
+            name: {
+                variable: served.get(value, value) for variable, value in provisioned.function_environment(name).items()
+            }
+            | {ENDPOINT_VARIABLE: endpoint_url}
             for name in self._properties
         }
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}

@@ -14,19 +14,34 @@ the request touches, without changing any answer:
   hands moto only the ones the condition holds for, as the index's key order would on AWS: moto
   sorted the whole partition first (460 ms for 10 changes of a 20,000-item partition);
 - a transaction backs up only the items its actions name, and on failure puts those back.
+
+And one fix of an answer: a cancelled transaction writes nothing, so it leaves nothing in the table's
+stream either ("TransactWriteItems is a synchronous write operation that groups up to 100 action
+requests ... either all of them succeed or none of them do": API_TransactWriteItems.html), while
+moto had appended a record for each action applied before the one that failed. Every version
+conflict of a write (its counter update comes first) would have poked devices about a change that
+never happened.
+
+Stream shard iterators expire 15 minutes after they are returned ("A shard iterator expires 15
+minutes after it is returned to the requester": DynamoDB Streams API_GetShardIterator.html), and
+moto kept every iterator of every GetRecords call forever (the stream poller makes four a second):
+iterators past that age are forgotten, and using one answers ExpiredIteratorException.
 """
 
 import copy
+import time
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
 
 def _partition_of(table: Table, hash_key: DynamoType | None, index_name: str | None, conditions: Any) -> Any:
@@ -166,17 +181,52 @@ def _item_scoped_transactions() -> None:
                 if table is not None and hash_key is not None:
                     current = table.get_item(hash_key, range_key)
                     backups.append((table, hash_key, range_key, copy.deepcopy(current)))
+        streams = {
+            id(table): (table.stream_shard, len(table.stream_shard.items))
+            for table, *_ in backups
+            if table.stream_shard
+        }
         with _tables_not_copied():
             try:
                 original(self, transact_items)
             except Exception:
                 for table, hash_key, range_key, item in reversed(backups):
                     _put_back(table, hash_key, range_key, item)
+                for shard, length in streams.values():
+                    del shard.items[length:]
                 raise
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+ITERATOR_SECONDS = 15 * 60
+
+
+def _expiring_shard_iterators() -> None:
+    original_init = ShardIterator.__init__
+    original_get_records = DynamoDBStreamsBackend.get_records
+
+    def __init__(self: ShardIterator, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.issued_at = time.monotonic()  # type: ignore[attr-defined]
+
+    def get_records(self: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> dict[str, Any]:
+        now = time.monotonic()
+        for arn, iterator in list(self.shard_iterators.items()):
+            if now - getattr(iterator, "issued_at", now) > ITERATOR_SECONDS:
+                del self.shard_iterators[arn]
+        if iterator_arn not in self.shard_iterators:
+            raise JsonRESTError(
+                "ExpiredIteratorException", "Iterator expired. The iterator was created 15 minutes ago."
+            )
+        result: dict[str, Any] = original_get_records(self, iterator_arn, limit)
+        return result
+
+    ShardIterator.__init__ = __init__  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
+
+
 def patch_dynamodb() -> None:
     _partition_scoped_query()
     _item_scoped_transactions()
+    _expiring_shard_iterators()

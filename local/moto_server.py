@@ -41,6 +41,12 @@ Fidelity fixes, and others for speed, memory and the log, are applied to moto in
 - S3 finds the bucket in the path whatever the Host header names (moto took `my-laptop.local:5000`
   for the bucket `my-laptop`, virtual-hosted): every S3 client here addresses path-style (its
   endpoint is an IP address), and a phone may reach this machine by a DNS name (local.hosts).
+- SNS platform endpoints report their CustomUserData (GetEndpointAttributes answers CustomUserData,
+  Enabled and Token: https://docs.aws.amazon.com/sns/latest/api/API_GetEndpointAttributes.html;
+  moto left out the data given to CreatePlatformEndpoint), and SetEndpointAttributes changes the
+  token and data CreatePlatformEndpoint compares (moto compared the values the endpoint was made with);
+- every message published to a platform endpoint is printed on stdout, a JSON line after
+  `silent push `: with no platform to deliver it, the stack shows what it would send.
 """
 
 import base64
@@ -76,6 +82,7 @@ from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.s3 import utils as s3_utils
+from moto.sns.models import PlatformEndpoint, SNSBackend
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
@@ -311,6 +318,41 @@ def _defer_batch_backend() -> None:
     sys.modules["moto.batch"] = package
 
 
+def _sns_endpoints_as_on_aws() -> None:
+    original_init = PlatformEndpoint.__init__
+    original_set = SNSBackend.set_endpoint_attributes
+
+    def __init__(self: PlatformEndpoint, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if self.custom_user_data:
+            self.attributes.setdefault("CustomUserData", self.custom_user_data)
+
+    def set_endpoint_attributes(self: SNSBackend, arn: str, attributes: dict[str, Any]) -> PlatformEndpoint:
+        endpoint: PlatformEndpoint = original_set(self, arn, attributes)
+        endpoint.custom_user_data = endpoint.attributes.get("CustomUserData", endpoint.custom_user_data)
+        endpoint.token = endpoint.attributes.get("Token", endpoint.token)
+        return endpoint
+
+    PlatformEndpoint.__init__ = __init__  # type: ignore[method-assign]
+    SNSBackend.set_endpoint_attributes = set_endpoint_attributes  # type: ignore[method-assign]
+
+
+SILENT_PUSH_LINE = "silent push "
+
+
+def _print_pushes() -> None:
+    original = SNSBackend.publish
+
+    def publish(self: SNSBackend, message: str, arn: str | None, *args: Any, **kwargs: Any) -> str:
+        message_id: str = original(self, message, arn, *args, **kwargs)
+        if arn is not None and arn in self.platform_endpoints:
+            line = {"endpoint": arn, "message": message, "attributes": kwargs.get("message_attributes") or {}}
+            print(SILENT_PUSH_LINE + json.dumps(line, sort_keys=True), flush=True)
+        return message_id
+
+    SNSBackend.publish = publish  # type: ignore[method-assign]
+
+
 _configured = threading.Lock()
 
 
@@ -338,6 +380,8 @@ def configure_moto() -> None:
         # moto's own switch S3_IGNORE_SUBDOMAIN_BUCKETNAME, read as these two attributes.
         moto_settings.S3_IGNORE_SUBDOMAIN_BUCKETNAME = True
         vars(s3_utils)["S3_IGNORE_SUBDOMAIN_BUCKETNAME"] = True
+        _sns_endpoints_as_on_aws()
+        _print_pushes()
 
 
 class _QuietRequestHandler(MotoRequestHandler):

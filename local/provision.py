@@ -81,6 +81,20 @@ class _Provisioner:
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{tpl.ACCOUNT_ID}:{resource}"
 
+    def platform_applications(self) -> None:
+        """Each parameter naming an SNS platform application of this account and region
+        (arn:aws:sns:<region>:<account>:app/<platform>/<name>) names one the operator made outside the
+        stack, with the push platform's credentials; locally the stack makes it in moto, without
+        credentials, so that the parameter names an application that exists (the same name and
+        platform give the same ARN)."""
+        prefix = f"arn:aws:sns:{self.region}:{tpl.ACCOUNT_ID}:app/"
+        for value in self.resolver.parameters.values():
+            if isinstance(value, str) and value.startswith(prefix) and value.count("/") == 2:
+                platform, name = value.removeprefix(prefix).split("/")
+                self.client("sns").create_platform_application(
+                    Name=name, Platform=platform, Attributes={"PlatformCredential": "local-stack-has-none"}
+                )
+
     # ------------------------------------------------------------ one method per resource type
     def table(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = properties.get("TableName", self.physical_name(logical_id))
@@ -95,14 +109,21 @@ class _Provisioner:
             "DeletionProtectionEnabled",
         )
         dynamodb = self.client("dynamodb")
-        dynamodb.create_table(TableName=name, **{key: properties[key] for key in keys if key in properties})
+        parameters = {key: properties[key] for key in keys if key in properties}
+        if "StreamSpecification" in parameters:
+            # CloudFormation's StreamSpecification has only StreamViewType, and enables the stream;
+            # the API's needs StreamEnabled too
+            # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-streamspecification.html).
+            parameters["StreamSpecification"] = {"StreamEnabled": True, **parameters["StreamSpecification"]}
+        created = dynamodb.create_table(TableName=name, **parameters)["TableDescription"]
         if "TimeToLiveSpecification" in properties:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
         if "PointInTimeRecoverySpecification" in properties:
             dynamodb.update_continuous_backups(
                 TableName=name, PointInTimeRecoverySpecification=properties["PointInTimeRecoverySpecification"]
             )
-        self.provide(logical_id, name, Arn=self.arn("dynamodb", f"table/{name}"))
+        streams = {"StreamArn": created["LatestStreamArn"]} if "LatestStreamArn" in created else {}
+        self.provide(logical_id, name, Arn=self.arn("dynamodb", f"table/{name}"), **streams)
 
     def queue(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = properties.get("QueueName", self.physical_name(logical_id))
@@ -263,6 +284,19 @@ class _Provisioner:
         created = self.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]
         self.provide(logical_id, created["Id"], Id=created["Id"], DomainName=created["DomainName"])
 
+    def http_or_websocket_api(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """The API in moto's API Gateway v2 (which runs nothing: the local fronts serve it), for its
+        id; Ref is the id, as CloudFormation's."""
+        parameters = {
+            key: properties[key] for key in ("Name", "ProtocolType", "RouteSelectionExpression", "Description")
+        }
+        api = self.client("apigatewayv2").create_api(**{k: v for k, v in parameters.items() if v is not None})
+        self.provide(logical_id, api["ApiId"], ApiId=api["ApiId"], ApiEndpoint=api["ApiEndpoint"])
+
+    def stage(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """A stage's Ref is its name (its Ref on AWS)."""
+        self.provide(logical_id, properties["StageName"])
+
     def placeholder(self, logical_id: str, resource: dict[str, Any]) -> None:
         """Resources moto does not run: functions are invoked by the local front instead."""
         name = self.physical_name(logical_id)
@@ -330,6 +364,8 @@ _PROVISIONERS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = 
     "AWS::CloudWatch::Dashboard": _Provisioner.dashboard,
     "AWS::CloudFront::OriginAccessControl": _Provisioner.origin_access_control,
     "AWS::CloudFront::Distribution": _Provisioner.distribution,
+    "AWS::ApiGatewayV2::Api": _Provisioner.http_or_websocket_api,
+    "AWS::ApiGatewayV2::Stage": _Provisioner.stage,
 }
 
 
@@ -385,6 +421,7 @@ def provision(
     template = template or tpl.load()
     resolver = tpl.Resolver(template, session.region_name, stack_name, parameters=dict(parameters or {}))
     provisioner = _Provisioner(session, endpoint_url, resolver)
+    provisioner.platform_applications()
     for logical_id, resource in tpl.resources_in_dependency_order(template):
         if "Condition" in resource and not resolver.condition(resource["Condition"]):
             continue

@@ -1,7 +1,16 @@
-"""The local stack without its HTTP front: moto, the template's resources, the functions.
+"""The local stack without its fronts: moto, the template's resources, the functions, and the
+loopback @connections endpoint of the WebSocket API (local.connections).
 
-`python -m local` adds the HTTP front (and the queue workers) on top; the integration tests use
-this directly and invoke handlers in-process.
+`python -m local` adds the HTTP and WebSocket fronts (and the queue and stream pollers) on top; the
+integration tests use this directly and invoke handlers in-process.
+
+Two values of the functions' environment name AWS endpoints that the local stack serves itself,
+and are given the local stack's URL in their place (an explicit endpoint wins over
+AWS_ENDPOINT_URL, so moto's alone would not do):
+- the user pool's keys, https://cognito-idp.<region>.amazonaws.com/<pool id>/.well-known/jwks.json:
+  moto serves them at <moto>/<pool id>/.well-known/jwks.json (the tokens' issuer stays AWS's URL);
+- a WebSocket API's @connections endpoint, https://<api id>.execute-api.<region>.amazonaws.com/<stage>:
+  the local stack's @connections listener, http://127.0.0.1:<port>/<stage>.
 """
 
 import os
@@ -12,6 +21,7 @@ import boto3
 
 from local import hosts
 from local import template as tpl
+from local.connections import Connections
 from local.functions import Functions
 from local.moto_server import MotoServer
 from local.provision import Provisioned, create_functions, provision
@@ -63,13 +73,29 @@ class LocalStack:
         except BaseException:
             self.moto.stop()
             raise
-        self.functions = Functions(self.provisioned, self.moto.endpoint_url)
+        self.connections = Connections().start()
+        self.functions = Functions(self.provisioned, self.moto.endpoint_url, self.local_endpoints())
         self.functions.prepare()
 
     def create_functions(self) -> None:
         """The functions in moto's Lambda, each with the environment this stack gives it (`python -m
         local` does this, for `make sam-env`; 0.3 s the integration tier does without)."""
         create_functions(self.session, self.moto.endpoint_url, self.provisioned, self.functions.environment)
+
+    def local_endpoints(self) -> dict[str, str]:
+        """{AWS's URL: the local stack's} for the endpoints it serves itself (the module's docstring)."""
+        region, moto = self.session.region_name, self.moto.endpoint_url
+        served: dict[str, str] = {}
+        for logical_id, resource in self.provisioned.template["Resources"].items():
+            if resource["Type"] == "AWS::Cognito::UserPool":
+                pool = self.ref(logical_id)
+                served[f"https://cognito-idp.{region}.amazonaws.com/{pool}/.well-known/jwks.json"] = (
+                    f"{moto}/{pool}/.well-known/jwks.json"
+                )
+        for api in tpl.websocket_apis(self.provisioned.template):
+            api_id, stage = self.ref(api.api), self.ref(api.stage)
+            served[f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"] = f"{self.connections.url}/{stage}"
+        return served
 
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.moto.endpoint_url)  # type: ignore[call-overload]
@@ -78,4 +104,5 @@ class LocalStack:
         return self.provisioned.ref(logical_id)
 
     def stop(self) -> None:
+        self.connections.stop()
         self.moto.stop()

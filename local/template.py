@@ -97,7 +97,8 @@ def _number(name: str, value: Any) -> int | float:
 
 def parameter_value(name: str, spec: Mapping[str, Any], value: Any) -> Any:
     """A parameter's value converted by its declared Type and checked against its AllowedValues,
-    MinValue and MaxValue as CloudFormation checks them before creating anything
+    AllowedPattern (a String's whole value), MinValue and MaxValue as CloudFormation checks them
+    before creating anything
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html).
     boto3 wants numbers where the template passes a Number parameter on (AccessTokenValidity)."""
     kind = spec["Type"]
@@ -111,6 +112,9 @@ def parameter_value(name: str, spec: Mapping[str, Any], value: Any) -> Any:
         items = [_number(name, item) for item in texts] if kind == "List<Number>" else [str(item) for item in texts]
     else:
         raise ParameterError(name, f"Parameter '{name}' has type {kind}, which the local stack cannot resolve")
+    pattern = spec.get("AllowedPattern")
+    if pattern is not None and kind == "String" and not re.fullmatch(str(pattern), items[0]):
+        raise ParameterError(name, f"Parameter '{name}' must match pattern {pattern}")
     numeric = kind in ("Number", "List<Number>")
     allowed = spec.get("AllowedValues")
     if allowed is not None:
@@ -391,3 +395,97 @@ def handler_module(properties: dict[str, Any]) -> tuple[str, str]:
     code_dir = str(properties["CodeUri"]).strip("/").replace("/", ".")
     module, attribute = properties["Handler"].rsplit(".", 1)
     return f"{code_dir}.{module}", attribute
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB stream event source mapping ("Lambda parameters for Amazon DynamoDB event source
+    mappings", https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html: each default
+    below is that page's)."""
+
+    table: str  # logical id of the table
+    function: str
+    starting_position: str
+    batch_size: int = 100
+    batching_window_seconds: float = 0
+    maximum_retry_attempts: int = -1  # -1: until the record expires
+    maximum_record_age_seconds: int = -1  # -1: as long as the stream keeps it
+    bisect_on_error: bool = False
+    reports_batch_item_failures: bool = False
+    filter_patterns: tuple[str, ...] = ()  # each the JSON text of a pattern; none: every record
+    on_failure: str | None = None  # logical id of the SQS queue of failed invocations
+
+
+def stream_sources(template: dict[str, Any]) -> list[StreamSource]:
+    """Every DynamoDB event source mapping."""
+    found = []
+    for logical_id, event in _events(template, "DynamoDB"):
+        stream = event["Stream"]["Fn::GetAtt"]
+        destination = (event.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+        found.append(
+            StreamSource(
+                table=stream[0] if isinstance(stream, list) else stream.split(".")[0],
+                function=logical_id,
+                starting_position=str(event["StartingPosition"]),
+                batch_size=int(event.get("BatchSize", 100)),
+                batching_window_seconds=float(event.get("MaximumBatchingWindowInSeconds", 0)),
+                maximum_retry_attempts=int(event.get("MaximumRetryAttempts", -1)),
+                maximum_record_age_seconds=int(event.get("MaximumRecordAgeInSeconds", -1)),
+                bisect_on_error=bool(event.get("BisectBatchOnFunctionError", False)),
+                reports_batch_item_failures="ReportBatchItemFailures" in event.get("FunctionResponseTypes", []),
+                filter_patterns=tuple(
+                    str(entry["Pattern"]) for entry in (event.get("FilterCriteria") or {}).get("Filters", [])
+                ),
+                on_failure=None if destination is None else sorted(references(destination))[0],
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class WebSocketApi:
+    """A WEBSOCKET AWS::ApiGatewayV2::Api, its stage and routes, as the template wires them."""
+
+    api: str  # logical id
+    stage: str  # logical id of its stage
+    routes: dict[str, str]  # route key ($connect, $disconnect, ...) -> the function its integration invokes
+    connect_authorizer: str | None  # the function of the $connect route's REQUEST authorizer
+
+
+def _invoked_function(template: dict[str, Any], node: Any) -> str:
+    """The function an integration's or authorizer's URI invokes: `${Alias}` of `!Ref Fn.Alias` (or
+    the function's Arn)."""
+    functions_named = {name.split(".")[0] for name in references(node)}
+    (function,) = [name for name in functions_named if template["Resources"].get(name, {}).get("Type") == _FUNCTION]
+    return function
+
+
+_FUNCTION = "AWS::Serverless::Function"
+
+
+def websocket_apis(template: dict[str, Any]) -> list[WebSocketApi]:
+    resources = template["Resources"]
+
+    def of_api(kind: str, api: str) -> dict[str, dict[str, Any]]:
+        return {
+            name: resource["Properties"]
+            for name, resource in resources.items()
+            if resource["Type"] == kind and references(resource["Properties"].get("ApiId")) == {api}
+        }
+
+    found = []
+    for api, resource in resources.items():
+        if resource["Type"] != "AWS::ApiGatewayV2::Api" or resource["Properties"].get("ProtocolType") != "WEBSOCKET":
+            continue
+        (stage,) = of_api("AWS::ApiGatewayV2::Stage", api)
+        routes, connect_authorizer = {}, None
+        for route in of_api("AWS::ApiGatewayV2::Route", api).values():
+            (integration,) = references(route["Target"])
+            routes[route["RouteKey"]] = _invoked_function(
+                template, resources[integration]["Properties"]["IntegrationUri"]
+            )
+            if route["RouteKey"] == "$connect" and route.get("AuthorizationType") == "CUSTOM":
+                (authorizer,) = references(route["AuthorizerId"])
+                connect_authorizer = _invoked_function(template, resources[authorizer]["Properties"]["AuthorizerUri"])
+        found.append(WebSocketApi(api, stage, routes, connect_authorizer))
+    return found

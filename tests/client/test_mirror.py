@@ -184,3 +184,45 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
     while not condition():
         assert time.monotonic() < deadline, "never happened"
         time.sleep(0.1)
+
+
+def test_a_watching_folder_pulls_when_poked(
+    local_stack: LocalProcess, two_folders: tuple[NoteSync, Path, Path]
+) -> None:
+    # Given B's folder watched with the realtime socket and no pulls of its own (one an hour)
+    notes_sync, a, b = two_folders
+    watcher = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "notes_sync_client", "--profile", str(b.parent / "b")),
+            *("--ws", local_stack.websocket_url, "mirror", str(b)),
+            *("--watch", "--interval", "0.2", "--pull-every", "3600"),
+        ],
+        env={**os.environ, "NOTES_SYNC_API": local_stack.base_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: _connections(local_stack) == 1)
+
+        # When A writes a file and mirrors it once
+        (a / "Poked.md").write_text("from A\n")
+        notes_sync("a", "mirror", str(a))
+
+        # Then B's folder gets it: the poke made B pull
+        _wait_for(lambda: (b / "Poked.md").exists() and (b / "Poked.md").read_text() == "from A\n", seconds=10)
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        code = watcher.wait(10)
+    assert code == 0, watcher.stdout.read() if watcher.stdout else ""
+    _wait_for(lambda: _connections(local_stack) == 0)  # its socket closed with it
+
+
+def _connections(stack: LocalProcess) -> int:
+    """How many WebSocket connections the stack's table holds (every user's: one test at a time)."""
+    dynamodb = stack.aws("dynamodb")
+    (table,) = dynamodb.list_tables()["TableNames"]
+    items = dynamodb.scan(
+        TableName=table, FilterExpression="begins_with(id, :c)", ExpressionAttributeValues={":c": {"S": "#user#conn#"}}
+    )
+    return int(items["Count"])

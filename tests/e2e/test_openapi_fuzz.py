@@ -22,6 +22,11 @@ from tests.support.local_process import SHARED_SOURCE_LIMITS, LocalProcess
 from tools.openapi.generate import OPERATIONS
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+PUSH_PLATFORMS = {
+    "FCM_PLATFORM_APPLICATION_ARN": "arn:aws:sns:us-east-1:123456789012:app/GCM/fuzzed",
+    "APNS_PLATFORM_APPLICATION_ARN": "arn:aws:sns:us-east-1:123456789012:app/APNS/fuzzed",
+    "APNS_SANDBOX_PLATFORM_APPLICATION_ARN": "arn:aws:sns:us-east-1:123456789012:app/APNS_SANDBOX/fuzzed",
+}
 EXAMPLES = os.environ.get("NOTES_SYNC_FUZZ_EXAMPLES", "10")
 
 
@@ -37,8 +42,10 @@ def _tested(events: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def fuzzed_stack() -> Iterator[LocalProcess]:
-    """A stack of its own: the fuzzer's thousands of users and notes slow nobody else's tests."""
-    stack = LocalProcess(SHARED_SOURCE_LIMITS)
+    """A stack of its own: the fuzzer's thousands of users and notes slow nobody else's tests. It has
+    a platform application for each push platform, so that every schema-valid registration of a
+    device is kept (without one, registering answers push-not-configured: the deployment's choice)."""
+    stack = LocalProcess({**SHARED_SOURCE_LIMITS, **PUSH_PLATFORMS})
     yield stack
     stack.stop()
 

@@ -61,6 +61,9 @@ OVERRIDES = {
     "AlarmEmail": "alarms@example.com",
     "Api5xxRateThresholdPercent": "2.5",
     "ApiLatencyP99ThresholdMs": "1500",
+    "FcmPlatformApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/GCM/notes-sync-parameters",
+    "ApnsPlatformApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/APNS/notes-sync-parameters",
+    "ApnsSandboxPlatformApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/APNS_SANDBOX/notes-sync-parameters",
 }
 # What each is checked by (on every deployment group SAM's transform makes, per environment).
 CHECKED_ON_THE_TRANSFORM: dict[str, Callable[..., None]] = {
@@ -383,6 +386,24 @@ def _api_latency_threshold(stack: Stack) -> None:
     assert {"label": "ApiLatencyAlarm (p99)", "value": 1500} in marks
 
 
+def _platform_application(platform: str, parameter: str) -> Callable[[Stack], None]:
+    """A device registering a token of `platform` gets an endpoint of the application the parameter
+    names (without it: 422 push-not-configured)."""
+
+    def check(stack: Stack) -> None:
+        device = f"device-{platform.replace('_', '-')}"
+        registered = stack.authorized(
+            "PUT", f"/v1/devices/{device}", json={"platform": platform, "token": f"t-{device}"}
+        )
+        assert registered.status_code == 204, registered.text
+        sns = stack.aws("sns")
+        endpoints = sns.list_endpoints_by_platform_application(PlatformApplicationArn=OVERRIDES[parameter])
+        owners = [endpoint["Attributes"].get("CustomUserData") for endpoint in endpoints["Endpoints"]]
+        assert owners == [f"{stack.user_id} {device}"]
+
+    return check
+
+
 CHECKS: dict[str, Callable[[Stack], None]] = {
     "Environment": _environment,
     "AccessTokenValidityMinutes": _access_token_validity,
@@ -407,6 +428,9 @@ CHECKS: dict[str, Callable[[Stack], None]] = {
     "AlarmEmail": _alarm_email,
     "Api5xxRateThresholdPercent": _api_5xx_rate_threshold,
     "ApiLatencyP99ThresholdMs": _api_latency_threshold,
+    "FcmPlatformApplicationArn": _platform_application("fcm", "FcmPlatformApplicationArn"),
+    "ApnsPlatformApplicationArn": _platform_application("apns", "ApnsPlatformApplicationArn"),
+    "ApnsSandboxPlatformApplicationArn": _platform_application("apns_sandbox", "ApnsSandboxPlatformApplicationArn"),
 }
 
 

@@ -128,6 +128,8 @@ AUTHORIZED_FIXTURES: dict[str, tuple[Callable[[Api, User], None], int]] = {
     "notes_revision_get": (_with_fixture_note, 200),  # version 1: every note's first revision
     "notes_revision_restore": (lambda api, user: _with_fixture_note(api, user, edits=1), 200),  # If-Match "2"
     "trash_empty": (lambda api, user: None, 202),
+    "devices_put": (lambda api, user: None, 204),
+    "devices_delete": (lambda api, user: None, 204),
 }
 
 
@@ -145,7 +147,9 @@ def test_every_authorized_fixture_is_answered_as_the_contract_says(api: Api, cod
     assert reply.status == status, reply.body
 
 
-@pytest.mark.parametrize("code_dir", ["media_events_worker", "media_cleanup_worker", "trash_purge_worker"])
+@pytest.mark.parametrize(
+    "code_dir", ["media_events_worker", "media_cleanup_worker", "trash_purge_worker", "silent_push_worker", "poke"]
+)
 def test_the_queue_consumers_process_their_fixtures(api: Api, code_dir: str) -> None:
     result = api.stack.functions.invoke(api.function_of(code_dir), events.fixture(code_dir))
 
@@ -156,3 +160,17 @@ def test_the_email_change_fixture_is_accepted(api: Api) -> None:
     user = api.new_user()
 
     assert api.as_user("account_email", user).status == 202
+
+
+def test_the_websocket_fixtures_are_answered_as_api_gateway_expects(api: Api) -> None:
+    # The authorizer's fixture carries an example token, which no key of the pool signed: a Deny
+    # policy on the method (API Gateway answers 403), not an error
+    denied = api.stack.functions.invoke(api.function_of("ws_authorizer"), events.fixture("ws_authorizer"))
+    assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert denied["policyDocument"]["Statement"][0]["Resource"] == events.fixture("ws_authorizer")["methodArn"]
+    # $connect and $disconnect of the example user (authorized by the fixture's context)
+    assert api.stack.functions.invoke(api.function_of("ws_connect"), events.fixture("ws_connect")) == {
+        "statusCode": 200
+    }
+    disconnected = api.stack.functions.invoke(api.function_of("ws_disconnect"), events.fixture("ws_disconnect"))
+    assert disconnected == {"statusCode": 200}

@@ -15,6 +15,10 @@ UNUSED = ("boto3", "s3transfer", "pydantic")
 # The image libraries: only the media-events worker uses them, and it imports them inside its check
 # (notes_core.domain.images), so no function's cold start pays for them, not even the worker's.
 IMAGE_LIBRARIES = ("PIL", "pillow_heif")
+# The token verifiers: only the WebSocket authorizer uses them, imported by its first check of a
+# signature (notes_core.domain.tokens, notes_core.data.jwks): a connection refused for the token's
+# form, before any key is needed, never loads them.
+JWT_LIBRARIES = ("joserfc", "cryptography")
 
 
 def test_no_function_imports_what_none_uses(stack: LocalStack) -> None:
@@ -39,8 +43,9 @@ def test_no_function_imports_what_none_uses(stack: LocalStack) -> None:
         check=True,
     )
 
-    # Then none of them brought in a package no function uses, nor the image libraries
+    # Then none of them brought in a package no function uses, nor the image or token libraries
     imported = set(json.loads(ran.stdout.strip().splitlines()[-1]))
     assert "notes_core" in imported
     assert imported.isdisjoint(UNUSED), sorted(imported & set(UNUSED))
     assert imported.isdisjoint(IMAGE_LIBRARIES), sorted(imported & set(IMAGE_LIBRARIES))
+    assert imported.isdisjoint(JWT_LIBRARIES), sorted(imported & set(JWT_LIBRARIES))

@@ -210,7 +210,8 @@ def _entries(api: Api, route: tpl.Route, user: User) -> Iterator[Entry]:
         else:
             yield from (Entry(f"{name} {text_name}", query={**query, name: text}) for text_name, text in TEXTS.items())
     for name in _parameters(route, "path"):
-        yield from (Entry(f"{name} {text_name}", path={name: text}) for text_name, text in TEXTS.items())
+        corpus = _refused_by(_parameter(route, name), TEXTS)
+        yield from (Entry(f"{name} {text_name}", path={name: text}) for text_name, text in corpus.items())
     for name in _parameters(route, "header"):
         corpus = _refused_by(_parameter(route, name), IF_MATCH)
         yield from (Entry(f"{name} {text_name}", headers={name.lower(): text}) for text_name, text in corpus.items())
@@ -232,7 +233,7 @@ def _refused_by(parameter: dict[str, Any], corpus: dict[str, str]) -> dict[str, 
 READERS = {
     "body": {"json_body", "json_body_keys"},
     "query": {"query_int", "query_flag", "query_text"},
-    "path": {"path_id", "path_version"},
+    "path": {"path_id", "path_version", "path_device_id"},
     "header": {"if_match", "device_id"},
 }
 

@@ -60,7 +60,7 @@ def test_a_token_from_before_the_last_sign_out_changes_nothing(
     fixture = events.fixture(name)
     parameters = set(fixture.get("pathParameters") or {})
     # A version stays the fixture's 1: the first version of every note, a revision it keeps.
-    assert parameters <= {"id", "media_id", "version"}, f"teach this test the parameters of {route.path}"
+    assert parameters <= {"id", "media_id", "version", "device_id"}, f"teach this test the parameters of {route.path}"
     assert (fixture.get("pathParameters") or {}).get("version", "1") == "1"
     event = events.as_caller(fixture, signed_out.stale.access_token, signed_out.stale.claims)
     event = events.customised(

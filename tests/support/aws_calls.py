@@ -113,17 +113,43 @@ _COGNITO_WITHOUT_IAM = frozenset(
 )
 
 
+# The @connections API's operations, each an HTTP method on the connection: "The @connections API
+# uses the same ARN format as REST APIs: arn:aws:execute-api:region:account-id:api-id/stage-name/POST/@connections"
+# and is allowed by execute-api:ManageConnections
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html);
+# PostToConnection is POST, GetConnection GET, DeleteConnection DELETE, on @connections/{connectionId}
+# (the apigatewaymanagementapi service model).
+_CONNECTION_METHODS = {"PostToConnection": "POST", "GetConnection": "GET", "DeleteConnection": "DELETE"}
+
+# SNS calls on a platform application or an endpoint are authorized on its ARN
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html:
+# CreatePlatformEndpoint on the application; GetEndpointAttributes, SetEndpointAttributes,
+# DeleteEndpoint and Publish to a TargetArn on the endpoint).
+_SNS_RESOURCE_PARAMETERS = ("PlatformApplicationArn", "EndpointArn", "TargetArn", "TopicArn")
+
+
 def permissions_needed(
     service: str,
     operation: str,
     params: Mapping[str, Any],
     region: str,
     partition_keys: Mapping[str, str] | None = None,
+    connections_arn: str | None = None,
 ) -> list[Need]:
     """The IAM permissions an API call (boto3 service name, operation name, request parameters)
     needs; none for the calls IAM does not evaluate. `partition_keys` names each table's partition
-    key attribute (by table name), for the leading keys of its items."""
+    key attribute (by table name), for the leading keys of its items; `connections_arn` is the
+    WebSocket API stage's ARN (arn:aws:execute-api:<region>:<account>:<api id>/<stage>), which an
+    @connections call names only through its endpoint."""
     account = tpl.ACCOUNT_ID
+    if service == "apigatewaymanagementapi":
+        method = _CONNECTION_METHODS[operation]
+        return [
+            Need("execute-api:ManageConnections", f"{connections_arn}/{method}/@connections/{params['ConnectionId']}")
+        ]
+    if service == "sns":
+        resource = next((params[name] for name in _SNS_RESOURCE_PARAMETERS if name in params), "*")
+        return [Need(f"sns:{operation}", resource)]
     if service == "dynamodb":
         return _dynamodb(operation, params, f"arn:aws:dynamodb:{region}:{account}:table/", partition_keys or {})
     if service == "s3":
@@ -264,6 +290,13 @@ class CallRecorder:
             for logical_id, resource in provisioned.template["Resources"].items()
             if resource["Type"] == "AWS::DynamoDB::Table"
         }
+        self._connections_arn = next(
+            (
+                f"arn:aws:execute-api:{self._region}:{tpl.ACCOUNT_ID}:{provisioned.ref(api.api)}/{provisioned.ref(api.stage)}"
+                for api in tpl.websocket_apis(provisioned.template)
+            ),
+            None,
+        )
         self._recording = Recording.of_stack(provisioned.resolver)
         self._lock = threading.Lock()
 
@@ -305,7 +338,9 @@ class CallRecorder:
         needs: list[Need] = []
         if principal != UNATTRIBUTED:
             try:
-                needs = permissions_needed(service, operation, params, self._region, self._partition_keys)
+                needs = permissions_needed(
+                    service, operation, params, self._region, self._partition_keys, self._connections_arn
+                )
             except Exception as exc:
                 # Never fail the call itself: an unmapped request is a need no policy grants.
                 needs = [Need(f"{service}:{operation}", f"(no resource known for this request: {exc!r})")]

@@ -40,13 +40,14 @@ class LocalProcess:
         self, environment: dict[str, str] | None = None, startup_seconds: float = 60, host: str = "127.0.0.1"
     ) -> None:
         self.host = host
-        self.port, self.moto_port = free_port(host), free_port(host)
+        self.port, self.moto_port, self.ws_port = free_port(host), free_port(host), free_port(host)
         self._aws_clients: dict[str, Any] = {}
         env = {
             **os.environ,
             "HOST": host,
             "PORT": str(self.port),
             "MOTO_PORT": str(self.moto_port),
+            "WS_PORT": str(self.ws_port),
             **(environment or {}),
         }
         module = "tests.support.recording_stack" if env.get(DIRECTORY_VARIABLE) else "local"
@@ -75,6 +76,11 @@ class LocalProcess:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def websocket_url(self) -> str:
+        """The WebSocket API's URL (its stage, `live`, is the path, as on AWS)."""
+        return f"ws://{self.host}:{self.ws_port}/live"
 
     def aws(self, service: Any) -> Any:  # the service is chosen by each caller
         """A client of `service` in the stack's moto (one per service), as a test looks at what

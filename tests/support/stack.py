@@ -9,10 +9,17 @@ from functools import cache
 
 from local.stack import LocalStack
 
+# Platform applications for two of the three push platforms (FCM and APNs): registering a device
+# and its silent pushes run, and the third (APNs sandbox) shows a platform this stack does not push to.
+PUSH_PARAMETERS = {
+    "FcmPlatformApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/GCM/notes-sync-tests",
+    "ApnsPlatformApplicationArn": "arn:aws:sns:us-east-1:123456789012:app/APNS/notes-sync-tests",
+}
+
 
 @cache
 def shared_stack() -> LocalStack:
-    stack = LocalStack()
+    stack = LocalStack(parameters=PUSH_PARAMETERS)
     atexit.register(stack.stop)
     return stack
 

@@ -342,6 +342,9 @@ def test_the_dashboard_shows_every_alarm_and_every_part_of_the_stack() -> None:
         "ObjectsDeleted",
         "RequestsOverLimit",
         "RequestLimitsUnchecked",
+        "PokesSent",
+        "ConnectionsGone",
+        "SilentPushesSent",
     }
     assert all(drawn(namespace, name, "service", service) for name in emitted)
 
@@ -364,6 +367,8 @@ OPERATOR_OUTPUTS = {
     "TrashPurgeQueueUrl", "TrashPurgeQueueArn", "TrashPurgeDeadLetterQueueUrl", "TrashPurgeDeadLetterQueueArn",
     "FunctionsLogGroupName", "StateMachinesLogGroupName", "ApiAccessLogGroupName",
     "DashboardUrl", "AlarmTopicArn", "DeploymentApplicationName", "MediaDistributionId",
+    "WebSocketUrl", "PokeDeadLetterQueueUrl", "SilentPushQueueUrl", "SilentPushDeadLetterQueueUrl",
+    "SilentPushDeadLetterQueueArn",
 }  # fmt: skip
 
 

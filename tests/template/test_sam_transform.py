@@ -20,7 +20,7 @@ ROLLBACK_ALARMS = ["Api5xxAlarm", "LambdaErrorsAlarm"]
 
 
 CDN_SIGNING = {"CdnKeyGroupId": "kg-1", "CdnKeyPairId": "K2JCJMDEHXQW5F", "CdnPrivateKeyParameterName": "cdn-key"}
-LAYERS = {"CoreLayer": "layer-1", "ImageLayer": "layer-1"}  # the S3 key of each layer's content
+LAYERS = {"CoreLayer": "layer-1", "ImageLayer": "layer-1", "JwtLayer": "layer-1"}  # the S3 key of each layer's content
 CASES = {
     "dev": (samconfig_overrides("default"), LAYERS),
     "prod": (samconfig_overrides("prod"), LAYERS),
@@ -129,19 +129,33 @@ def test_routes_and_queues_invoke_each_function_through_its_live_alias(transform
             "Ref": f"{function}DeploymentGroup"
         }
     # Every route's integration invokes the alias
-    (api,) = _of_type(resources, "AWS::ApiGatewayV2::Api").values()
+    (api,) = [api for api in _of_type(resources, "AWS::ApiGatewayV2::Api").values() if "Body" in api["Properties"]]
     paths = api["Properties"]["Body"]["paths"]
     for route in tpl.routes(TEMPLATE):
         integration = paths[route.path][route.method.lower()]["x-amazon-apigateway-integration"]
         assert f"${{{route.function}Aliaslive}}" in integration["uri"]["Fn::Sub"], route.route_key
-    # ...and only the alias may be invoked by API Gateway; the queues' consumers are their aliases
+    # ...the WebSocket API's authorizer and routes invoke aliases too
+    (websocket,) = tpl.websocket_apis(TEMPLATE)
+    websocket_functions = {*websocket.routes.values(), websocket.connect_authorizer}
+    for kind, uri in (
+        ("AWS::ApiGatewayV2::Integration", "IntegrationUri"),
+        ("AWS::ApiGatewayV2::Authorizer", "AuthorizerUri"),
+    ):
+        for resource in _of_type(resources, kind).values():
+            assert resource["Properties"][uri]["Fn::Sub"][1]["Alias"]["Ref"].endswith("Aliaslive")
+    # ...and only the aliases may be invoked by API Gateway; the queues' and the stream's consumers are their aliases
     permissions = _of_type(resources, "AWS::Lambda::Permission").values()
     assert {p["Properties"]["FunctionName"]["Ref"] for p in permissions} == {
-        f"{route.function}Aliaslive" for route in tpl.routes(TEMPLATE)
+        f"{function}Aliaslive"
+        for function in [*(route.function for route in tpl.routes(TEMPLATE)), *websocket_functions]
     }
     mappings = _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
     assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings} == {
-        f"{source.function}Aliaslive" for source in tpl.queue_sources(TEMPLATE)
+        f"{function}Aliaslive"
+        for function in [
+            *(source.function for source in tpl.queue_sources(TEMPLATE)),
+            *(source.function for source in tpl.stream_sources(TEMPLATE)),
+        ]
     }
 
 

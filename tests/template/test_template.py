@@ -63,12 +63,18 @@ def test_every_route_has_one_function_of_its_own() -> None:
     assert len(functions) == len(set(functions))
 
 
-# Every function has the core layer; the image parsers' layer goes only where they are used.
+# Every function has the core layer; the image parsers' layer and the token verifiers' layer go only
+# where they are used.
 IMAGE_USERS = {"MediaEventsWorkerFunction"}
+JWT_USERS = {"WebSocketAuthorizerFunction"}
 
 
 def _layers_of(function: str) -> list[str]:
-    return ["CoreLayer", *(["ImageLayer"] if function in IMAGE_USERS else [])]
+    return [
+        "CoreLayer",
+        *(["ImageLayer"] if function in IMAGE_USERS else []),
+        *(["JwtLayer"] if function in JWT_USERS else []),
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(tpl.functions(TEMPLATE)))
@@ -173,6 +179,14 @@ def test_sam_build_produced_every_function_and_arm64_layers() -> None:
     assert list(images.glob("PIL/_webp.*aarch64*.so"))
     assert list(images.glob("_pillow_heif.*aarch64*.so"))
     assert not _top_level_names(images) & RUNTIME_PACKAGES
+    # The WebSocket authorizer's token verification: joserfc, and cryptography built for arm64
+    jwt = BUILD_DIR / "JwtLayer" / "python"
+    assert (jwt / "joserfc" / "jwt.py").is_file()
+    assert list(jwt.glob("cryptography/hazmat/bindings/_rust.*aarch64*.so")) or list(
+        jwt.glob("cryptography/hazmat/bindings/_rust.abi3.so")
+    )
+    assert not _top_level_names(layer) & {"joserfc", "cryptography"}  # the JWT layer's, not every function's
+    assert not _top_level_names(jwt) & RUNTIME_PACKAGES
 
 
 def _top_level_names(directory: Path) -> set[str]:
@@ -242,14 +256,15 @@ def test_every_package_a_function_can_import_is_in_its_layers_or_the_runtime(nam
         assert layer == "CoreLayer" or needed & names, f"{name} does not use {layer}"
 
 
-def test_only_the_functions_given_the_image_layer_can_import_the_image_parsers() -> None:
-    images = _top_level_names(BUILD_DIR / "ImageLayer" / "python")
+@pytest.mark.parametrize(("layer", "expected"), [("ImageLayer", IMAGE_USERS), ("JwtLayer", JWT_USERS)])
+def test_only_the_functions_given_a_heavy_layer_can_import_its_packages(layer: str, expected: set[str]) -> None:
+    packages = _top_level_names(BUILD_DIR / layer / "python")
     users = {
         name
         for name, function in tpl.functions(TEMPLATE).items()
-        if _packages_a_function_can_import(tpl.ROOT / function["CodeUri"]) & images
+        if _packages_a_function_can_import(tpl.ROOT / function["CodeUri"]) & packages
     }
-    assert users == IMAGE_USERS
+    assert users == expected
 
 
 # Lambda's quota on a function's code and its layers, extracted: 250 MB, 262,144,000 bytes (Lambda
@@ -441,3 +456,46 @@ def test_read_only_routes_get_read_only_policies(route: tpl.Route) -> None:
             action = statement["Action"]
             actions |= set(action if isinstance(action, list) else [action])
     assert actions <= _READ_ONLY_ACTIONS
+
+
+# ---------------------------------------------------------------- realtime
+def test_the_websocket_api_authorizes_connect_with_a_request_authorizer_reading_both_headers() -> None:
+    (api,) = tpl.websocket_apis(TEMPLATE)
+    (authorizer,) = _of_type("AWS::ApiGatewayV2::Authorizer").values()
+    routes = {
+        route["Properties"]["RouteKey"]: route["Properties"] for route in _of_type("AWS::ApiGatewayV2::Route").values()
+    }
+
+    assert set(api.routes) == {"$connect", "$disconnect"}  # clients send nothing
+    assert authorizer["Properties"]["AuthorizerType"] == "REQUEST"
+    # No identity source: the sources are ANDed, and the token comes in one of two headers
+    assert "IdentitySource" not in authorizer["Properties"]
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    assert api.connect_authorizer == "WebSocketAuthorizerFunction"
+
+
+def test_the_table_stream_reaches_the_poke_function_filtered_with_partial_failures_and_a_destination() -> None:
+    table = _of_type("AWS::DynamoDB::Table")["NotesTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    (source,) = tpl.stream_sources(TEMPLATE)
+    assert (source.function, source.table) == ("PokeFunction", "NotesTable")
+    assert source.reports_batch_item_failures
+    assert source.bisect_on_error
+    assert 0 <= source.maximum_retry_attempts <= 10
+    assert 0 < source.maximum_record_age_seconds <= 3600
+    assert source.on_failure == "PokeDeadLetterQueue"
+    assert 1 <= len(source.filter_patterns) <= 5  # Lambda's default quota of filters per mapping
+
+
+def test_only_the_poke_function_manages_connections_and_only_of_its_own_stage() -> None:
+    managing = {}
+    for name, function in tpl.functions(TEMPLATE).items():
+        for policy in function.get("Policies", []):
+            for statement in policy.get("Statement", []):
+                if isinstance(statement, dict) and "execute-api:ManageConnections" in str(statement.get("Action")):
+                    managing[name] = statement["Resource"]
+    assert list(managing) == ["PokeFunction"]
+    for resource in managing["PokeFunction"]:
+        assert resource["Fn::Sub"].endswith(
+            ("/${WebSocketStage}/POST/@connections/*", "/${WebSocketStage}/DELETE/@connections/*")
+        )

@@ -10,5 +10,9 @@ for name, value in {
     "DELETE_NOTE_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:unit-tests-have-none",
     "DELETE_ACCOUNT_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:unit-tests-have-none",
     "PURGE_TRASH_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:unit-tests-have-none",
+    "SILENT_PUSH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unit-tests-have-none",
+    "FCM_PLATFORM_APPLICATION_ARN": "",
+    "APNS_PLATFORM_APPLICATION_ARN": "",
+    "APNS_SANDBOX_PLATFORM_APPLICATION_ARN": "",
 }.items():
     os.environ.setdefault(name, value)

@@ -72,6 +72,7 @@ def test_statuses_are_the_contracts() -> None:
         "PayloadTooLarge": 413,
         "UnsupportedMediaType": 415,
         "InvalidInput": 422,
+        "PushNotConfigured": 422,
         "RateLimited": 429,
         "RequestLimitReached": 429,
     }

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from notes_core.contract.bodies import account, auth, media, notes
+from notes_core.contract.bodies import account, auth, devices, media, notes
 
 NOTE_ID = "0f8e7d6c-5b4a-4392-8a1b-2c3d4e5f6a7b"
 OTHER_NOTE_ID = "3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d"
@@ -154,6 +154,10 @@ REQUEST_PHOTO = media.UploadRequest(content_type="image/png", size=90_210)
 PHOTO_SLOT = media.PhotoUploadReply(upload=UPLOAD_FORM, expires_at=UPLOAD_EXPIRES_AT)
 
 # A representative `detail` (and the members some problems add) of each problem type.
+REGISTER_DEVICE = devices.RegisterDeviceRequest(
+    platform="fcm", token="dXN5cGhvbmUtdG9rZW4:APA91bH-example-registration-token-from-firebase"
+)
+
 PROBLEM_DETAILS: dict[str, tuple[str, dict[str, object]]] = {
     "malformed-request": ("The cursor is not one this API issued.", {}),
     "invalid-code": ("The code is wrong or has expired.", {}),
@@ -178,6 +182,7 @@ PROBLEM_DETAILS: dict[str, tuple[str, dict[str, object]]] = {
         "The request body is not valid.",
         {"errors": [{"pointer": "/title", "detail": "Expected `str` of length <= 500"}]},
     ),
+    "push-not-configured": ("This server sends no silent pushes to apns devices.", {}),
     "precondition-required": ("Send If-Match with the note's ETag, or base_version in the body.", {}),
     "too-many-requests": ("Too many failed attempts; wait a while and try again.", {}),
     "request-limit": (

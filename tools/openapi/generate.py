@@ -20,6 +20,7 @@ import msgspec
 
 from notes_core.contract.bodies import account as account_models
 from notes_core.contract.bodies import auth as auth_models
+from notes_core.contract.bodies import devices as devices_models
 from notes_core.contract.bodies import media as media_models
 from notes_core.contract.bodies import notes as notes_models
 from notes_core.contract.bodies.base import Reply
@@ -104,6 +105,15 @@ _DEVICE_ID = Parameter(
     "device last sent, so it never conflicts with itself nor doubles its own words (docs/sync-protocol.md).",
     {"type": "string", "pattern": DEVICE_ID_PATTERN},
     ex.DEVICE_ID,
+)
+_PATH_DEVICE_ID = Parameter(
+    "device_id",
+    "path",
+    "The app's own id for this installation, the device_id its pushes send (1 to 64 of A-Z a-z 0-9 _ -; else "
+    "422, whose `errors` name the `parameter`). A device id names one of the caller's devices only.",
+    {"type": "string", "pattern": DEVICE_ID_PATTERN},
+    ex.DEVICE_ID,
+    required=True,
 )
 # Cursors are base64url without padding (notes_core.contract.cursors); an empty one is no cursor.
 _CURSOR_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 1024}
@@ -608,6 +618,35 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Every token of the account is refused from then on. Asked again (by a token issued before "
         "the first request), the same deletion is answered.",
     ),
+    Operation(
+        "PUT",
+        "/v1/devices/{device_id}",
+        "registerDevice",
+        "devices",
+        "Register the device's push token: silent pushes wake it when another device changes the notes",
+        204,
+        devices_models.RegisterDeviceRequest,
+        request_example=ex.REGISTER_DEVICE,
+        problems=(errors.PushNotConfigured,),
+        parameters=(_PATH_DEVICE_ID,),
+        description="While the device has no WebSocket open, a change made by another device sends it a silent push "
+        "(an FCM data message, an APNs background notification) at most once a minute; it carries no note data: "
+        "sync when it arrives. Register again whenever the platform gives the app a new token. 422 "
+        "push-not-configured when this server sends no pushes to that platform. "
+        + _RETRY_SAFE
+        + "registering the same token again changes nothing.",
+    ),
+    Operation(
+        "DELETE",
+        "/v1/devices/{device_id}",
+        "removeDevice",
+        "devices",
+        "Stop silent pushes to the device",
+        204,
+        problems=(errors.InvalidInput,),
+        parameters=(_PATH_DEVICE_ID,),
+        description="Its push token is forgotten. " + _RETRY_SAFE + "removing a device never registered is a 204 too.",
+    ),
 )
 
 # Models that requests refer to without naming them as a body (items checked one by one).
@@ -648,6 +687,7 @@ _TAGS = (
     ("notes", "One note at a time, pages of notes, and batches of up to 25 changes."),
     ("sync", "The offline-first loop: push the outbox, then pull the changes after a cursor (docs/sync-protocol.md)."),
     ("media", "Images on notes: reserve a slot, upload straight to S3 with a presigned POST, download."),
+    ("devices", "Push tokens, for silent pushes to devices in the background (docs/sync-protocol.md, Realtime)."),
     ("meta", "This document."),
 )
 
@@ -680,16 +720,17 @@ def _problem_schema() -> dict[str, Any]:
             "errors": {
                 "type": "array",
                 "description": "422 only: each member at fault, as a JSON pointer into the body (`pointer`), or the "
-                "header at fault (`header`: Device-Id).",
+                "header at fault (`header`: Device-Id), or the path parameter at fault (`parameter`: device_id).",
                 "items": {
                     "type": "object",
                     "properties": {
                         "pointer": {"type": "string"},
                         "header": {"type": "string"},
+                        "parameter": {"type": "string"},
                         "detail": {"type": "string"},
                     },
                     "required": ["detail"],
-                    "oneOf": [{"required": ["pointer"]}, {"required": ["header"]}],
+                    "oneOf": [{"required": ["pointer"]}, {"required": ["header"]}, {"required": ["parameter"]}],
                 },
             },
             "note": {**note, "description": "412, and 409 already-exists on a note create: the server's copy."},

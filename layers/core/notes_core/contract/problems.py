@@ -140,6 +140,15 @@ PROBLEMS: Mapping[type[errors.DomainError], ProblemKind] = {
         "of bounds, a password the user pool's policy refuses. `errors` names each member as a JSON pointer.",
         "Fix the members `errors` names; sent again unchanged, it gets the same answer.",
     ),
+    errors.PushNotConfigured: ProblemKind(
+        422,
+        "push-not-configured",
+        "This server sends no pushes to that platform",
+        "PUT /v1/devices/{device_id} with a platform whose SNS platform application this deployment was not given "
+        "(the FcmPlatformApplicationArn, ApnsPlatformApplicationArn or ApnsSandboxPlatformApplicationArn parameter).",
+        "Do not retry: the device will not get silent pushes on that platform. Keep the WebSocket open while the app "
+        "is in the foreground, and sync when it starts.",
+    ),
     errors.PreconditionRequired: ProblemKind(
         428,
         "precondition-required",

@@ -2,7 +2,8 @@
 
 boto3.client() builds these same botocore clients; importing boto3 also imports s3transfer and
 boto3's resource layer, which no function uses: ~35 ms of every cold start (bench/cold_start.py).
-The data-access modules (table, storage, queues, workflows, identity, cdn) are the only callers.
+The data-access modules (table, storage, queues, workflows, identity, cdn, connections, push) are the
+only callers.
 """
 
 from functools import cache
@@ -19,6 +20,8 @@ def session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
-def client(service: str, config: Config | None = None) -> Any:
-    """A new client of `service`; the data-access modules keep theirs (typed) for the process."""
-    return session().create_client(service, config=config)
+def client(service: str, config: Config | None = None, endpoint_url: str | None = None) -> Any:
+    """A new client of `service`; the data-access modules keep theirs (typed) for the process.
+    `endpoint_url`: for a service whose endpoint is the caller's own resource (a WebSocket API's
+    @connections)."""
+    return session().create_client(service, config=config, endpoint_url=endpoint_url)

@@ -10,6 +10,16 @@ never reads a tombstone or a trashed note); while trashed, `trashed_seq` (index 
 trash) and `trash_shard`, `purge_after` and `trashed_v` (global index trash-expiry: what the
 scheduled purge deletes). Revision items carry none of these, so no index holds them.
 
+Realtime: beside the counter, a user's open WebSocket connections (`#user#conn#<connection id>`:
+the device that opened it, the issue time of its token, `expires_at` two hours on: the table's TTL,
+API Gateway's longest connection) and the devices that registered a push token
+(`#user#device#<device id>`: platform, token, SNS endpoint, when a silent push was last sent and
+whether one is due at the end of its minute). Their ids sort after the counter's, so the
+delete-account machine (which deletes every item after `#user`) deletes them too; they carry no
+indexed attribute. The counter item names the device that made the last change (`last_device`,
+set or removed by every write that moves `last_seq`): the stream of the table tells the poke
+function whose connections not to poke.
+
 The public auth routes' request counters (notes_core.usecases.request_limits) live in partitions of
 their own, `#limit#<limit>#<key>`, which no Cognito sub (a UUID) can be, one item per window (`id`:
 the window's start); they hold `requests` and `expires_at` (the table's TTL attribute) only, so no
@@ -37,6 +47,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 USER_ITEM_ID = "#user"
+CONNECTION_PREFIX = "#user#conn#"  # sorts after USER_ITEM_ID: deleted with the account
+DEVICE_PREFIX = "#user#device#"
+REALTIME_PREFIX = "#user#"  # both
 LIMIT_PREFIX = "#limit#"  # partitions of the request counters (template.yaml grants by it: LeadingKeys)
 FEED_INDEX = "by-seq"
 LIVE_INDEX = "live-by-seq"
@@ -554,9 +567,11 @@ def commit(
     token_issued_at: int,
     writes: Sequence[NoteWrite],
     record: RequestRecord | None = None,
+    device: str | None = None,
 ) -> None:
     """Write notes and advance the user's sequence by len(writes), all or nothing; `record`
-    replaces the counter's record of the last request.
+    replaces the counter's record of the last request, and `device` (None: none named) becomes
+    the counter's `last_device`, the device whose connections the poke of this change skips.
 
     One TransactWriteItems: the counter moves from `expected_seq` only if nobody else moved it,
     the caller's token is not older than the last sign-out and the account is not being deleted;
@@ -572,11 +587,16 @@ def commit(
     if expected_seq:
         values[":expected"] = {"N": str(expected_seq)}
     update = "SET last_seq = :next"
+    if device is not None:
+        update += ", last_device = :device"
+        values[":device"] = {"S": device}
     if record is not None:
         update += ", last_request = :record"
         values[":record"] = {
             "M": {"digest": {"S": record.digest}, "outcomes": {"S": record.outcomes}, "seq": {"N": str(record.seq)}}
         }
+    if device is None:
+        update += " REMOVE last_device"
     items: list[Any] = [
         {
             "Update": {
@@ -743,3 +763,240 @@ def count_request(partition: str, window_start: int, window_end: int, limit: int
     except (EndpointUnreachable, HTTPClientError) as exc:  # out of reach, or no answer in time
         raise CounterUnavailable(type(exc).__name__) from None
     return True
+
+
+# ---------------------------------------------------------------- realtime: connections and devices
+@dataclass(frozen=True)
+class Connection:
+    """An open WebSocket connection of the user's."""
+
+    connection_id: str
+    device_id: str | None
+    issued_at: int  # the `iat` of the token it was opened with: a later sign-out closes it
+    expires_at: int  # API Gateway closes it by then (its two hours): the item's TTL
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device that registered its push token."""
+
+    device_id: str
+    platform: str
+    token: str
+    endpoint_arn: str
+    pushed_at: int | None = None  # when its last silent push was sent (epoch s)
+    trailing_at: int | None = None  # when a silent push that waits for the end of the minute is due
+
+
+_CONDITION_OF_WRITERS = (
+    "attribute_not_exists(deleting) AND (attribute_not_exists(signed_out_at) OR signed_out_at <= :issued)"
+)
+
+
+def _counter_check(user_id: str, token_issued_at: int) -> Item:
+    """A transaction's check that the caller may still write (as commit's), on the counter item."""
+    return {
+        "ConditionCheck": {
+            "TableName": _settings.table_name,
+            "Key": _key(user_id, USER_ITEM_ID),
+            "ConditionExpression": _CONDITION_OF_WRITERS,
+            "ExpressionAttributeValues": {":issued": {"N": str(token_issued_at)}},
+        }
+    }
+
+
+def _transact_refusable(items: list[Any]) -> None:
+    """A transaction whose first item is a `_counter_check`: WriteRefused when that check fails."""
+    try:
+        _dynamodb().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons", [])
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            raise WriteRefused from None
+        raise
+
+
+def put_connection(user_id: str, connection: Connection) -> None:
+    """Keep an open connection, unless its token predates the last sign-out or the account is being
+    deleted (WriteRefused): checked in the same transaction, so a connection that passed the
+    authorizer just before a sign-out cannot outlive it."""
+    item: Item = {
+        **_key(user_id, CONNECTION_PREFIX + connection.connection_id),
+        "issued_at": {"N": str(connection.issued_at)},
+        "expires_at": {"N": str(connection.expires_at)},
+    }
+    if connection.device_id is not None:
+        item["device_id"] = {"S": connection.device_id}
+    put = {"Put": {"TableName": _settings.table_name, "Item": item}}
+    _transact_refusable([_counter_check(user_id, connection.issued_at), put])
+
+
+def delete_connection(user_id: str, connection_id: str) -> None:
+    """Forget a connection (gone already is fine)."""
+    _dynamodb().delete_item(TableName=_settings.table_name, Key=_key(user_id, CONNECTION_PREFIX + connection_id))
+
+
+def _connection_of(item: Item) -> Connection:
+    return Connection(
+        connection_id=item["id"]["S"].removeprefix(CONNECTION_PREFIX),
+        device_id=item["device_id"]["S"] if "device_id" in item else None,
+        issued_at=int(item["issued_at"]["N"]),
+        expires_at=int(item["expires_at"]["N"]),
+    )
+
+
+def _device_of(item: Item) -> Device:
+    return Device(
+        device_id=item["id"]["S"].removeprefix(DEVICE_PREFIX),
+        platform=item["platform"]["S"],
+        token=item["token"]["S"],
+        endpoint_arn=item["endpoint_arn"]["S"],
+        pushed_at=int(item["pushed_at"]["N"]) if "pushed_at" in item else None,
+        trailing_at=int(item["trailing_at"]["N"]) if "trailing_at" in item else None,
+    )
+
+
+def device_of_image(image: Mapping[str, Any]) -> Device | None:
+    """The device item of a stream record's image, if it is one."""
+    if not str(image.get("id", {}).get("S", "")).startswith(DEVICE_PREFIX) or "endpoint_arn" not in image:
+        return None
+    return _device_of(dict(image))
+
+
+def realtime_targets(user_id: str, now_epoch: int) -> tuple[list[Connection], list[Device]]:
+    """The user's open connections (those past their expiry left out: the table's TTL deletes them
+    at some point after) and registered devices: one consistent Query of the items after the
+    counter's id, page by page."""
+    request: dict[str, Any] = {
+        "TableName": _settings.table_name,
+        "KeyConditionExpression": "user_id = :user AND begins_with(id, :realtime)",
+        "ExpressionAttributeValues": {":user": {"S": user_id}, ":realtime": {"S": REALTIME_PREFIX}},
+        "ConsistentRead": True,
+    }
+    connections: list[Connection] = []
+    devices: list[Device] = []
+    while True:
+        reply = _dynamodb().query(**request)
+        for item in reply["Items"]:
+            item_id = item["id"]["S"]
+            if item_id.startswith(CONNECTION_PREFIX):
+                connection = _connection_of(item)
+                if connection.expires_at > now_epoch:
+                    connections.append(connection)
+            elif item_id.startswith(DEVICE_PREFIX):
+                devices.append(_device_of(item))
+        if "LastEvaluatedKey" not in reply:
+            return connections, devices
+        request["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+
+def get_device(user_id: str, device_id: str) -> Device | None:
+    reply = _dynamodb().get_item(
+        TableName=_settings.table_name, Key=_key(user_id, DEVICE_PREFIX + device_id), ConsistentRead=True
+    )
+    return _device_of(reply["Item"]) if "Item" in reply else None
+
+
+def put_device(user_id: str, token_issued_at: int, device: Device, now_epoch: int) -> None:
+    """Register (or update) a device's push token and endpoint, keeping when it was last pushed to;
+    refused like any write (WriteRefused)."""
+    update = {
+        "Update": {
+            "TableName": _settings.table_name,
+            "Key": _key(user_id, DEVICE_PREFIX + device.device_id),
+            "UpdateExpression": "SET platform = :platform, #token = :token, endpoint_arn = :endpoint,"
+            " updated_at = :now",
+            "ExpressionAttributeNames": {"#token": "token"},
+            "ExpressionAttributeValues": {
+                ":platform": {"S": device.platform},
+                ":token": {"S": device.token},
+                ":endpoint": {"S": device.endpoint_arn},
+                ":now": {"N": str(now_epoch)},
+            },
+        }
+    }
+    _transact_refusable([_counter_check(user_id, token_issued_at), update])
+
+
+def delete_device(user_id: str, token_issued_at: int, device_id: str) -> None:
+    """Forget a device (none registered is fine); refused like any write (WriteRefused). The
+    stream's REMOVE record has the poke function delete its SNS endpoint."""
+    delete = {"Delete": {"TableName": _settings.table_name, "Key": _key(user_id, DEVICE_PREFIX + device_id)}}
+    _transact_refusable([_counter_check(user_id, token_issued_at), delete])
+
+
+def _conditional_update(request: dict[str, Any]) -> tuple[bool, Item]:
+    """(whether the update was made, the item as it stood when its condition failed)."""
+    try:
+        _dynamodb().update_item(
+            TableName=_settings.table_name, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            old: Item = dict(exc.response.get("Item") or {})  # type: ignore[call-overload]  # botocore's untyped member
+            return False, old
+        raise
+    return True, {}
+
+
+def claim_push(user_id: str, device_id: str, now_epoch: int, interval_seconds: int) -> int | None:
+    """Take the device's silent push for now, when none was sent in the last `interval_seconds`:
+    None when taken (the push counts as sent now, and a trailing one is cancelled: this one covers
+    its changes), else when the last push was sent (0: the device is gone). One conditional write,
+    so concurrent pokes send one push."""
+    taken, item = _conditional_update(
+        {
+            "Key": _key(user_id, DEVICE_PREFIX + device_id),
+            "UpdateExpression": "SET pushed_at = :now REMOVE trailing_at",
+            "ConditionExpression": "attribute_exists(endpoint_arn)"
+            " AND (attribute_not_exists(pushed_at) OR pushed_at <= :last_allowed)",
+            "ExpressionAttributeValues": {
+                ":now": {"N": str(now_epoch)},
+                ":last_allowed": {"N": str(now_epoch - interval_seconds)},
+            },
+        }
+    )
+    if taken:
+        return None
+    return int(item["pushed_at"]["N"]) if "endpoint_arn" in item and "pushed_at" in item else 0
+
+
+def claim_trailing_push(user_id: str, device_id: str, due_epoch: int) -> bool:
+    """Mark a silent push due at `due_epoch` (the end of the device's minute): True when none was
+    due yet, so that only the first change of the minute schedules it."""
+    return _conditional_update(
+        {
+            "Key": _key(user_id, DEVICE_PREFIX + device_id),
+            "UpdateExpression": "SET trailing_at = :due",
+            "ConditionExpression": "attribute_exists(endpoint_arn) AND attribute_not_exists(trailing_at)",
+            "ExpressionAttributeValues": {":due": {"N": str(due_epoch)}},
+        }
+    )[0]
+
+
+def take_trailing_push(user_id: str, device_id: str, due_epoch: int, now_epoch: int) -> bool:
+    """Send the trailing push due at `due_epoch` now: True when it is still due (not sent by an
+    earlier delivery of the same message, nor replaced by a push for a later change); it then
+    counts as sent now."""
+    return _conditional_update(
+        {
+            "Key": _key(user_id, DEVICE_PREFIX + device_id),
+            "UpdateExpression": "SET pushed_at = :now REMOVE trailing_at",
+            "ConditionExpression": "trailing_at = :due",
+            "ExpressionAttributeValues": {":due": {"N": str(due_epoch)}, ":now": {"N": str(now_epoch)}},
+        }
+    )[0]
+
+
+def release_trailing_push(user_id: str, device_id: str, due_epoch: int) -> None:
+    """Unmark the trailing push due at `due_epoch` (its message could not be queued)."""
+    _conditional_update(
+        {
+            "Key": _key(user_id, DEVICE_PREFIX + device_id),
+            "UpdateExpression": "REMOVE trailing_at",
+            "ConditionExpression": "trailing_at = :due",
+            "ExpressionAttributeValues": {":due": {"N": str(due_epoch)}},
+        }
+    )

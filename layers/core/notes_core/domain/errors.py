@@ -91,6 +91,11 @@ class MediaLimitReached(DomainError):
     """The note already has its five images (pending uploads included)."""
 
 
+class PushNotConfigured(DomainError):
+    """A push token for a platform this deployment sends no pushes to (its SNS platform
+    application was not given)."""
+
+
 class InvalidCode(DomainError):
     """A confirmation or reset code is wrong or has expired."""
 

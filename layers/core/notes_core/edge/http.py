@@ -230,6 +230,17 @@ def device_id(event: HttpRequest) -> str | None:
     return raw
 
 
+def path_device_id(event: HttpRequest) -> str:
+    """The device id of a /v1/devices/{device_id} path: 1 to 64 of A-Z a-z 0-9 _ -, else 422 naming
+    the path parameter (`parameter`, where a body member has `pointer`)."""
+    raw = event.path_parameters.get("device_id", "")
+    if not _DEVICE_ID.search(raw):
+        raise errors.InvalidInput(
+            "The device id is not valid.", errors=[{"parameter": "device_id", "detail": DEVICE_ID_RULE}]
+        )
+    return raw
+
+
 def etag(version: int) -> dict[str, str]:
     return {"etag": f'"{version}"'}
 

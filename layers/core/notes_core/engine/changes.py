@@ -251,6 +251,9 @@ def apply(
     outcomes: list[Outcome | None] = [None] * len(changes)
     settled = 0
     merges = _Merges()
+    # The device that made the request (all its changes name the same one), on the counter item: the
+    # realtime poke of these changes skips its connections.
+    device = next((device for change in changes if (device := getattr(change, "device", None)) is not None), None)
     for attempt in range(MAX_ATTEMPTS):
         started, merging = time.monotonic(), merges.seconds
         counter, notes = table.read_for_write(caller.user_id, [change.note_id for change in changes[settled:]])
@@ -281,7 +284,7 @@ def apply(
                 if writes:
                     next_seq = expected_seq + len(writes)  # a revision kept with a note takes no number
                     record = table.RequestRecord(digest, codes, next_seq) if digest and number == last_writing else None
-                    table.commit(caller.user_id, expected_seq, caller.issued_at, writes, record)
+                    table.commit(caller.user_id, expected_seq, caller.issued_at, writes, record, device)
                     expected_seq = next_seq
                 for step in chunk:
                     outcomes[step.index] = step.outcome

@@ -101,3 +101,38 @@ class RequestLimitSettings(_Settings, kw_only=True):
 
     auth_attempts_per_source_ip_per_minute: Annotated[int, Meta(ge=1, le=100000)] = 30
     auth_emails_per_source_ip_per_day: Annotated[int, Meta(ge=1, le=100000)] = 10
+
+
+class RealtimeSettings(_Settings):
+    """The WebSocket API's @connections endpoint, https://{api-id}.execute-api.{region}.amazonaws.com/{stage}
+    (on the local stack, its own listener: docs/local-stack.md)."""
+
+    connections_url: NonEmpty
+
+
+class TokenSettings(_Settings):
+    """What the WebSocket API's authorizer checks tokens against, as the HTTP API's JWT authorizer
+    does: the user pool's issuer URL, its app client (IdentitySettings) and its keys' URL."""
+
+    token_issuer: NonEmpty
+    jwks_url: NonEmpty
+    user_pool_client_id: NonEmpty
+
+
+class PushSettings(_Settings):
+    """The SNS platform applications of each push platform (template parameters: an empty one is a
+    platform this stack does not push to), and the queue of silent pushes that wait for the end of
+    their device's minute."""
+
+    fcm_platform_application_arn: str
+    apns_platform_application_arn: str
+    apns_sandbox_platform_application_arn: str
+    silent_push_queue_url: NonEmpty
+
+    def application_arn(self, platform: str) -> str:
+        """The platform application of `platform` (fcm, apns, apns_sandbox); "" when not configured."""
+        return {
+            "fcm": self.fcm_platform_application_arn,
+            "apns": self.apns_platform_application_arn,
+            "apns_sandbox": self.apns_sandbox_platform_application_arn,
+        }[platform]
