@@ -198,8 +198,16 @@ EVERYTHING_ON = {
     "AlarmEmail": "ops@example.com",
     "SesSourceArn": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/example.com",
     "SesFromAddress": "no-reply@example.com",
+    "FcmPlatformApplicationArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:app/GCM/notes",
+    "ApnsPlatformApplicationArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:app/APNS/notes",
+    "ApnsSandboxPlatformApplicationArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:app/APNS_SANDBOX/notes",
 }
-LAYERS = {"CoreLayer": "layer-1", "ImageLayer": "layer-1"}
+# The S3 key of each layer's content, for every layer of the template.
+LAYERS = {
+    name: "layer-1"
+    for name, resource in tpl.load()["Resources"].items()
+    if resource["Type"] == "AWS::Serverless::LayerVersion"
+}
 
 
 @pytest.fixture(scope="module")
