@@ -35,11 +35,17 @@ def free_port() -> int:
 
 
 class LocalProcess:
-    def __init__(self, environment: dict[str, str] | None = None, startup_seconds: float = 60) -> None:
+    """`module`: a module run instead, which runs local's main with an observer of its own
+    (bench/cost_stack.py)."""
+
+    def __init__(
+        self, environment: dict[str, str] | None = None, startup_seconds: float = 60, module: str | None = None
+    ) -> None:
         self.port, self.moto_port = free_port(), free_port()
         self._aws_clients: dict[str, Any] = {}
         env = {**os.environ, "PORT": str(self.port), "MOTO_PORT": str(self.moto_port), **(environment or {})}
-        module = "tests.support.recording_stack" if env.get(DIRECTORY_VARIABLE) else "local"
+        if module is None:
+            module = "tests.support.recording_stack" if env.get(DIRECTORY_VARIABLE) else "local"
         self.process = subprocess.Popen(
             [sys.executable, "-m", module],
             cwd=tpl.ROOT,
