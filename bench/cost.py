@@ -37,16 +37,22 @@ What is measured (per phase): function invocations, their durations and the byte
 calls with their DynamoDB request units, the HTTP API's requests and access log (in the child);
 HTTP bytes out, the devices' S3 requests and downloads, state transitions (execution histories: in
 this process). What is multiplied, not measured: the factors above; WebSocket connection minutes
-(8 h a device-day); X-Ray traces (the default sampling rule over each function's and state
-machine's month, spread evenly); Lambda's START/END/REPORT lines (their documented format); the
-event source mappings' SQS requests (a ReceiveMessage and a DeleteMessageBatch per batch, idle
-polling left out); storage (what a sample user holds at the end, for a month; a month's images
-for a month); Cognito (one MAU a user at the pool's feature plan).
+(8 h a device-day); silent pushes (one per change per phone or tablet without a connection: in the
+day changes are over a minute apart, so each wakes its device at once, where the compressed run
+folds them into each device's minute); X-Ray traces (the default sampling rule over each function's
+and state machine's month, spread evenly); Lambda's START/END/REPORT lines (their documented
+format); the event source mappings' SQS requests (a ReceiveMessage and a DeleteMessageBatch per
+batch, idle polling left out); storage (what a sample user holds at the end, for a month; a month's
+images for a month); Cognito (one MAU a user at the pool's feature plan). Left out: work delivered
+by a message delayed on purpose (an upload's reservation expiry, 17 minutes on; a device's trailing
+silent push), which the run does not wait for. Printed apart, the stack's own month whatever its
+users: the daily purge (run once, x 30), the alarms, the dashboard, the alarm topic's key, the
+custom metrics (a ColdStart metric per function among them).
 
 Durations are this machine's, not Lambda's (moto answers in the same process, on a shared 2-core
-machine). Each invocation is billed at its function's median in its phase, so that one invocation
-slowed by the machine is not multiplied by the phase's factor; the first invocation of a function
-(its imports: a cold start, whose INIT Lambda bills too) is left out of that median.
+machine). Each invocation is billed at its function's fastest in its phase: what else runs on the
+machine only adds time, which the phase's factor would multiply; the first invocation of a function
+(its imports: a cold start, whose INIT Lambda bills too) is left out when the function has others.
 Prices: bench/prices.json (us-east-1 list prices, free tiers left out). Nothing is asserted; the
 figures are printed and written to bench/results/cost.txt, and as JSON to bench/results/cost.json.
 Progress goes to stderr.
@@ -65,7 +71,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -188,6 +194,7 @@ class Device:
     cursor: str | None = None
     online: bool = False
     pulls: int = 0
+    closed_by_server: int = 0
     _socket: Any = None  # the open connection's context manager, entered
 
     @property
@@ -250,17 +257,33 @@ class Device:
             self._socket = None
 
     def wait_for_poke(self) -> None:
-        message = json.loads(self._socket.recv(timeout=POKE_TIMEOUT_SECONDS))
-        if message.get("type") != "changes":
+        """The poke of a change (or, when the gateway closed the socket meanwhile, a new one)."""
+        message = self._received(POKE_TIMEOUT_SECONDS)
+        if message is not None and json.loads(message).get("type") != "changes":
             raise RuntimeError(f"{self.id}: not a poke: {message}")
 
     def forget_pokes(self) -> None:
         """Pokes of changes already pulled."""
         while self._socket is not None:
             try:
-                self._socket.recv(timeout=0)
+                if self._received(0) is None:
+                    return
             except TimeoutError:
                 return
+
+    def _received(self, timeout: float) -> str | None:
+        """The next message; None when the socket was closed by the other side, which a client
+        answers as docs/sync-protocol.md says: it reconnects and pulls (counted: none is expected)."""
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            return str(self._socket.recv(timeout=timeout))
+        except ConnectionClosed:
+            self.closed_by_server += 1
+            self.disconnect()
+            self.connect()
+            self.pull()
+            return None
 
 
 class User:
@@ -473,6 +496,7 @@ class Sample:
     users: list[User]
     windows: list[Window] = field(default_factory=list)
     silent_pushes: float = 0.0  # a month's, for 1,000 users
+    closed_by_server: int = 0  # sockets the other side closed in the run, none expected
     user_ids: list[str] = field(default_factory=list)
 
 
@@ -518,6 +542,7 @@ class Run:
             self._reconnects(sample)
         self._all_offline(sample)
         self._refreshes(sample)
+        sample.closed_by_server = sum(device.closed_by_server for device in self._devices(sample))
         sample.user_ids = [
             self.client.call("GET", "/v1/account", user.devices[0].access_token)["user_id"] for user in sample.users
         ]
@@ -621,13 +646,15 @@ class Run:
                 for _ in range(REFRESH_SAMPLE):
                     device.refresh()
 
-    def purge(self, sample: Sample) -> None:
+    def purge(self) -> Window:
         """The daily purge-trash schedule's run, once: the stack's, whatever its users."""
         sfn = self.stack.process.aws("stepfunctions")
         machine = next(m for m in sfn.list_state_machines()["stateMachines"] if "purgetrash" in m["name"].lower())
-        with self.phase(sample, "daily purge", DAYS_PER_MONTH, "1 run x 30 a month (whatever the users)"):
+        sample = Sample("fixed", [])
+        with self.phase(sample, "daily purge", DAYS_PER_MONTH, "1 run x 30 a month"):
             name = f"bench-{uuid.uuid4().hex}"
             sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=name, input="{}")
+        return sample.windows[0]
 
 
 # ---------------------------------------------------------------- from measured to billed
@@ -689,17 +716,16 @@ class Functions:
         )
 
     def billed_ms(self, invocations: Sequence[dict[str, Any]]) -> dict[str, float]:
-        """Each function's median duration among `invocations` (one phase's): a median, so that one
-        invocation slowed by this shared machine is not multiplied by the phase's factor; a function's
-        first invocation in the process is left out when the function has others."""
-        durations: dict[str, list[float]] = defaultdict(list)
-        for invocation in invocations:
-            durations[invocation["function"]].append(invocation["ms"])
+        """Each function's fastest duration among `invocations` (one phase's): this machine is shared,
+        and what runs beside it only adds time, which the phase's factor would multiply; a function's
+        first invocation in the process (its imports) is left out when the function has others."""
+        every: dict[str, list[float]] = defaultdict(list)
         warm: dict[str, list[float]] = defaultdict(list)
         for invocation in invocations:
+            every[invocation["function"]].append(invocation["ms"])
             if invocation["id"] not in self.first:
                 warm[invocation["function"]].append(invocation["ms"])
-        return {function: statistics.median(warm.get(function) or every) for function, every in durations.items()}
+        return {function: min(warm.get(function) or durations) for function, durations in every.items()}
 
 
 # S3's request classes (https://aws.amazon.com/s3/pricing/, "Requests & data retrievals"): PUT, COPY,
@@ -723,12 +749,14 @@ class Month:
     connections: float = 0.0
     auth_requests: float = 0.0
     measured_pushes: float = 0.0
+    closed_by_server: int = 0
     phases: list[dict[str, Any]] = field(default_factory=list)
+    parts: dict[str, "Month"] = field(default_factory=dict)
 
     def add_invocations(self, invocations: Sequence[dict[str, Any]], factor: float, functions: Functions) -> None:
-        medians = functions.billed_ms(invocations)
+        fastest = functions.billed_ms(invocations)
         for invocation in invocations:
-            function, billed = invocation["function"], medians[invocation["function"]]
+            function, billed = invocation["function"], fastest[invocation["function"]]
             self.invocations[function] += factor
             self.durations[function].append(billed)
             self.units["lambda.requests"] += factor
@@ -769,17 +797,44 @@ class Month:
             self.units["stepfunctions.standard_transitions"] += factor * transitions
             self.executions[machine] += factor
 
-    def add_traces_and_platform_logs(self, functions: Functions) -> None:
-        """X-Ray: each traced function's and state machine's month under the default sampling rule;
-        Lambda's own log lines for each invocation, with the XRAY line of a traced one."""
+    def merge(self, part: "Month") -> None:
+        """A phase's month into this one (kept, by name, for its share of the bill)."""
+        for name, value in part.units.items():
+            self.units[name] += value
+        for function, count in part.invocations.items():
+            self.invocations[function] += count
+            self.durations[function] += part.durations[function]
+        for machine, count in part.executions.items():
+            self.executions[machine] += count
+        self.log_bytes += part.log_bytes
+        self.pokes += part.pokes
+        self.connections += part.connections
+        self.auth_requests += part.auth_requests
+        self.measured_pushes += part.measured_pushes
+        self.parts[part.mode] = part
+
+    def traces_and_platform_logs(self, functions: Functions) -> tuple[dict[str, float], dict[str, float]]:
+        """Each traced function's and state machine's X-Ray traces in the month, under the default
+        sampling rule; each function's Lambda log lines, with the XRAY line of a traced invocation."""
+        traces, platform = {}, {}
         for function, count in self.invocations.items():
-            traced = cm.traces_per_month(count) if function in functions.traced else 0.0
-            self.units["xray.traces_recorded"] += traced
-            median, memory = statistics.median(self.durations[function]), functions.memory[function]
-            sampled, unsampled = (cm.platform_log_bytes(median, memory, sampled=s) for s in (True, False))
-            self.log_bytes += traced * sampled + (count - traced) * unsampled
-        for count in self.executions.values():
-            self.units["xray.traces_recorded"] += cm.traces_per_month(count)
+            traces[function] = cm.traces_per_month(count) if function in functions.traced else 0.0
+            typical, memory = statistics.median(self.durations[function]), functions.memory[function]
+            sampled, unsampled = (cm.platform_log_bytes(typical, memory, sampled=s) for s in (True, False))
+            platform[function] = traces[function] * sampled + (count - traces[function]) * unsampled
+        for machine, count in self.executions.items():
+            traces[machine] = cm.traces_per_month(count)
+        return traces, platform
+
+    def add_share(self, whole: "Month", traces: dict[str, float], platform: dict[str, float]) -> None:
+        """This month's share of the whole's traces and Lambda log lines (itself, or one of its phases:
+        the share of each function's invocations and each machine's executions it holds)."""
+        for name, traced in traces.items():
+            held = self.invocations.get(name) or self.executions.get(name) or 0.0
+            total = whole.invocations.get(name) or whole.executions.get(name) or 0.0
+            share = held / total if total else 0.0
+            self.units["xray.traces_recorded"] += traced * share
+            self.log_bytes += platform.get(name, 0.0) * share
         self.units["cloudwatch.logs_ingested_gb"] = self.log_bytes / GIB
 
 
@@ -794,9 +849,11 @@ def month_of(
     month = Month(sample.mode)
     for window in sample.windows:
         part = measured.in_window(window)
-        month.add_invocations(part.invocations, window.factor, functions)
-        month.add_calls(part.calls, window.factor)
-        month.add_requests(part, window.factor)
+        phase = Month(window.name)
+        phase.add_invocations(part.invocations, window.factor, functions)
+        phase.add_calls(part.calls, window.factor)
+        phase.add_requests(part, window.factor)
+        month.merge(phase)
         month.phases.append(
             {
                 "phase": window.name,
@@ -809,7 +866,10 @@ def month_of(
                 "delayed_left_out": part.delayed,
             }
         )
-    month.add_traces_and_platform_logs(functions)
+    month.closed_by_server = sample.closed_by_server
+    traces, platform = month.traces_and_platform_logs(functions)
+    for phase in [month, *month.parts.values()]:
+        phase.add_share(month, traces, platform)
     if sample.mode == "pokes":
         # Silent pushes: one per change per phone or tablet without a connection, counted, not
         # measured: in the day changes are over a minute apart, so each wakes its device at once,
@@ -822,6 +882,28 @@ def month_of(
     month.units["s3.storage_gb_months"] = IMAGES_PER_MONTH * image_bytes * USERS / GIB
     plan = template["Resources"]["UserPool"]["Properties"].get("UserPoolTier", "ESSENTIALS").lower()
     month.units[f"cognito.{plan}_maus"] = USERS
+    return month
+
+
+def fixed_month(
+    purge: Window, measured: Measured, functions: Functions, template: dict[str, Any], metrics: Sequence[Any]
+) -> Month:
+    """The stack's own month, whatever its users: the daily purge's runs, the alarms, the dashboard,
+    the alarm topic's key, and the custom metrics the functions publish: each metric name and
+    dimension set the run's EMF lines defined, and a ColdStart metric per function (Powertools
+    dimensions it by function name; in this one process only the first function to run had one)."""
+    month = Month("fixed")
+    part = measured.in_window(purge)
+    month.add_invocations(part.invocations, purge.factor, functions)
+    month.add_calls(part.calls, purge.factor)
+    month.add_requests(part, purge.factor)
+    month.add_share(month, *month.traces_and_platform_logs(functions))
+    kinds = Counter(resource["Type"] for resource in template["Resources"].values())
+    named = {(namespace, name, tuple(dimensions)) for namespace, name, dimensions in metrics if name != "ColdStart"}
+    month.units["cloudwatch.alarm_months"] = kinds["AWS::CloudWatch::Alarm"]
+    month.units["cloudwatch.dashboard_months"] = kinds["AWS::CloudWatch::Dashboard"]
+    month.units["kms.key_months"] = kinds["AWS::KMS::Key"]
+    month.units["cloudwatch.metric_months"] = len(named) + len(functions.memory)
     return month
 
 
@@ -910,10 +992,11 @@ def units_table(priced: Sequence[Priced], prices: dict[str, cm.Price]) -> list[s
     return ["Billed units per 1,000 MAU a month:", *table(["unit", *(p.month.mode for p in priced)], rows)]
 
 
-def phases_table(month: Month) -> list[str]:
+def phases_table(month: Month, prices: dict[str, cm.Price]) -> list[str]:
     rows = [
         [
             phase["phase"],
+            dollars(cm.total(cm.bill(month.parts[phase["phase"]].units, prices))),
             str(phase["invocations"]),
             str(phase["aws_calls"]),
             str(phase["http_requests"]),
@@ -924,9 +1007,23 @@ def phases_table(month: Month) -> list[str]:
         ]
         for phase in month.phases
     ]
-    header = ["phase", "invocations", "AWS calls", "HTTP requests", "executions", "delayed", "factor", "what"]
+    header = [
+        "phase",
+        "its bill",
+        "invocations",
+        "AWS calls",
+        "HTTP requests",
+        "executions",
+        "delayed",
+        "factor",
+        "what",
+    ]
     top = sorted(month.invocations.items(), key=lambda item: item[1], reverse=True)[:8]
-    lines = [f"{month.mode}: measured in the sample, by phase, and each phase's factor to 1,000 users' month:"]
+    lines = [
+        f"{month.mode}, by phase: its bill (its units, and its share of X-Ray's traces and of Lambda's log lines;",
+        "connection minutes, silent pushes, storage and Cognito are the month's), what the sample measured, and",
+        "the factor to 1,000 users' month:",
+    ]
     lines += table(header, rows)
     lines.append("  invocations a month: " + ", ".join(f"{name} {count:,.0f}" for name, count in top))
     if month.mode == "pokes":
@@ -934,23 +1031,39 @@ def phases_table(month: Month) -> list[str]:
             f"  silent pushes a month: {month.units['sns.requests']:,.0f} due (priced), "
             f"{month.measured_pushes:,.0f} sent in the compressed run"
         )
+        lines.append(
+            f"  sockets closed by the server, none expected (each reconnected and pulled): {month.closed_by_server}"
+        )
     return lines
 
 
+def fixed_table(lines: Sequence[cm.Line]) -> list[str]:
+    rows = [[line.price.key, quantity(line.quantity), dollars(line.usd)] for line in lines]
+    return [
+        f"The stack's own month, whatever its users: {dollars(cm.total(lines))} (not in the figures above):",
+        *table(["unit", "quantity", "a month"], rows),
+    ]
+
+
 def report(
-    priced: list[Priced], skipped: dict[str, str], head: list[str], prices: dict[str, cm.Price], seconds: float
+    priced: list[Priced],
+    fixed: list[cm.Line],
+    skipped: dict[str, str],
+    head: list[str],
+    prices: dict[str, cm.Price],
+    seconds: float,
 ) -> str:
     lines = list(head)
     for mode, why in skipped.items():
         lines += [f"{mode}: skipped: {why}", ""]
-    if priced:
-        lines += bill_table(priced)
-        lines += ["", *units_table(priced, prices)]
-        for p in priced:
-            lines += ["", *phases_table(p.month)]
+    lines += bill_table(priced)
+    lines += ["", *fixed_table(fixed)]
+    lines += ["", *units_table(priced, prices)]
+    for p in priced:
+        lines += ["", *phases_table(p.month, prices)]
     lines += [
         "",
-        "Durations are this machine's (moto in the same process), not Lambda's: each function's median in each",
+        "Durations are this machine's (moto in the same process), not Lambda's: each function's fastest in each",
         "phase, cold starts left out. Storage: what a sample user holds at the end, for a month.",
         f"Run time: {seconds:.0f} s.",
     ]
@@ -958,13 +1071,15 @@ def report(
 
 
 def document(
-    priced: list[Priced], skipped: dict[str, str], started: datetime, seconds: float, users: int
+    priced: list[Priced], fixed: list[cm.Line], skipped: dict[str, str], started: datetime, seconds: float, users: int
 ) -> dict[str, Any]:
     return {
         "date": started.isoformat(timespec="seconds"),
         "users_sampled": users,
         "run_seconds": round(seconds),
         "skipped": skipped,
+        "fixed_usd_a_month": str(cm.total(fixed).quantize(Decimal("0.01"))),
+        "fixed_units": {line.price.key: round(line.quantity, 3) for line in fixed},
         "modes": {
             p.month.mode: {
                 "usd_per_1000_mau": str(p.total.quantize(Decimal("0.01"))),
@@ -994,8 +1109,9 @@ def parse(arguments: Sequence[str]) -> tuple[int, list[str]]:
     return options.users, modes
 
 
-def measure(template: dict[str, Any], users: int, modes: Sequence[str]) -> tuple[list[Month], int]:
-    """Run the samples on a metered stack; each mode's month for 1,000 users, and the image's size."""
+def measure(template: dict[str, Any], users: int, modes: Sequence[str]) -> tuple[list[Month], Month, int]:
+    """Run the samples on a metered stack: each mode's month for 1,000 users, the stack's own month,
+    and the image's size."""
     with tempfile.TemporaryDirectory() as scratch:
         log_path = Path(scratch) / "meter.json"
         stack = Stack(template, log_path)
@@ -1004,7 +1120,7 @@ def measure(template: dict[str, Any], users: int, modes: Sequence[str]) -> tuple
                 raise RuntimeError("template.yaml has a WebSocket API, but the local stack printed no WebSocket URL")
             run = Run(stack, template, users)
             samples = [run.sample(mode) for mode in modes]
-            run.purge(samples[0])
+            purge = run.purge()
             executions = stack.executions()
             indexes = cm.SecondaryIndex.of_table(template["Resources"]["NotesTable"]["Properties"])
             stored = {s.mode: statistics.mean(stack.stored_bytes(s.user_ids, indexes)) for s in samples}
@@ -1020,11 +1136,8 @@ def measure(template: dict[str, Any], users: int, modes: Sequence[str]) -> tuple
         executions,
     )
     functions = Functions.of(template, measured.invocations)
-    purge = samples[0].windows[-1]  # the stack's own daily work, in each mode's month
-    for sample in samples[1:]:
-        sample.windows.append(purge)
     months = [month_of(s, measured, functions, template, stored[s.mode], len(run.image)) for s in samples]
-    return months, len(run.image)
+    return months, fixed_month(purge, measured, functions, template, child["metrics"]), len(run.image)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -1036,12 +1149,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "pokes" in modes and not has_websocket_api(template):
         skipped["pokes"] = "template.yaml has no WebSocket API (AWS::ApiGatewayV2::Api, ProtocolType WEBSOCKET)"
         modes.remove("pokes")
-    months, image_bytes = measure(template, users, modes) if modes else ([], len(jpeg()))
+    if not modes:
+        raise SystemExit("nothing to measure: " + "; ".join(f"{mode}: {why}" for mode, why in skipped.items()))
+    months, fixed, image_bytes = measure(template, users, modes)
     priced = [price(month, prices) for month in months]
+    fixed_lines = cm.bill(fixed.units, prices)
     seconds = time.monotonic() - clock
-    text = report(priced, skipped, heading(template, prices, image_bytes, users), prices, seconds)
+    text = report(priced, fixed_lines, skipped, heading(template, prices, image_bytes, users), prices, seconds)
     publish(MODULE, arguments, started, text)
-    summary = document(priced, skipped, started, seconds, users)
+    summary = document(priced, fixed_lines, skipped, started, seconds, users)
     (RESULTS_DIR / "cost.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
