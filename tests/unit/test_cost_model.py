@@ -1,5 +1,6 @@
 """bench.cost_model: AWS's billing rules, checked on the examples of the pages they come from."""
 
+import math
 from decimal import Decimal
 
 import pytest
@@ -125,6 +126,8 @@ def test_messages_and_requests_are_metered_in_their_increments() -> None:
 def test_xray_records_nearly_every_request_of_a_quiet_source_and_5_percent_beyond_one_a_second() -> None:
     # A request a minute: almost every second holds at most one, and the reservoir takes it
     assert cm.traces_per_second(1 / 60) == pytest.approx(1 / 60, rel=0.01)
+    # One a second on average: a second holds none 37% of the time (Poisson), so the reservoir takes 63%
+    assert cm.traces_per_second(1) == pytest.approx((1 - math.exp(-1)) * 0.95 + 0.05, rel=0.001)
     # A hundred a second: one, and 5% of the other 99
     assert cm.traces_per_second(100) == pytest.approx(1 + 0.05 * 99, rel=0.001)
     assert cm.traces_per_month(0) == 0
