@@ -94,6 +94,7 @@ bench: $(VENV)/.installed  ## the benchmarks: figures to bench/results/
 	$(PY) -m bench.merge_quality
 	$(PY) -m bench.merge_worst_cases
 	$(PY) -m bench.poke_latency
+	$(PY) -m bench.cost
 
 openapi: $(VENV)/.installed  ## regenerate the OpenAPI document (functions/openapi/openapi.json) and docs/errors.md
 	$(OPENAPI) --errors docs/errors.md

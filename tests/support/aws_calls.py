@@ -332,9 +332,13 @@ class CallRecorder:
         bucket = next((c["bucket"] for c in conditions if isinstance(c, dict) and "bucket" in c), "")
         self._record("s3", "PutObject", {"Bucket": bucket, "Key": fields["key"]})
 
-    def _record(self, service: str, operation: str, params: Mapping[str, Any]) -> None:
+    def principal(self) -> str:
+        """Whose calls this thread makes now: a function's or state machine's logical id."""
         principal = acting()
-        principal = UNATTRIBUTED if principal is None else self._machines.get(principal, principal)
+        return UNATTRIBUTED if principal is None else self._machines.get(principal, principal)
+
+    def _record(self, service: str, operation: str, params: Mapping[str, Any]) -> None:
+        principal = self.principal()
         needs: list[Need] = []
         if principal != UNATTRIBUTED:
             try:

@@ -36,8 +36,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class LocalProcess:
+    """`module`: a module run instead, which runs local's main with an observer of its own
+    (bench/cost_stack.py)."""
+
     def __init__(
-        self, environment: dict[str, str] | None = None, startup_seconds: float = 60, host: str = "127.0.0.1"
+        self,
+        environment: dict[str, str] | None = None,
+        startup_seconds: float = 60,
+        host: str = "127.0.0.1",
+        module: str | None = None,
     ) -> None:
         self.host = host
         self.port, self.moto_port, self.ws_port = free_port(host), free_port(host), free_port(host)
@@ -50,7 +57,8 @@ class LocalProcess:
             "WS_PORT": str(self.ws_port),
             **(environment or {}),
         }
-        module = "tests.support.recording_stack" if env.get(DIRECTORY_VARIABLE) else "local"
+        if module is None:
+            module = "tests.support.recording_stack" if env.get(DIRECTORY_VARIABLE) else "local"
         self.process = subprocess.Popen(
             [sys.executable, "-m", module],
             cwd=tpl.ROOT,
