@@ -85,7 +85,7 @@ from PIL import Image
 
 from bench import cost_model as cm
 from bench.cost_stack import LOG_VARIABLE
-from bench.results_file import RESULTS_DIR, publish
+from bench.results_file import RESULTS_DIR, publish, table
 from local import template as tpl
 from tests.support.local_process import SHARED_SOURCE_LIMITS, LocalProcess, free_port
 
@@ -910,17 +910,6 @@ def fixed_month(
 # ---------------------------------------------------------------- the report
 def dollars(value: Decimal) -> str:
     return f"${value:,.2f}"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join((first, *rest)).rstrip()
-
-    return [line(header), line(["-" * width for width in widths]), *(line(row) for row in rows)]
 
 
 def quantity(value: float) -> str:

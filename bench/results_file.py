@@ -38,3 +38,15 @@ def publish(module: str, argv: Sequence[str], started: datetime, text: str) -> N
     )
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"{module.rsplit('.', 1)[-1]}.txt").write_text(heading + text)
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Left-aligned first column, then right-aligned ones; each column as wide as its widest cell."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join((first, *rest)).rstrip()
+
+    return [line(header), line(tuple("-" * width for width in widths)), *(line(row) for row in rows)]

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from bench.results_file import parse_runs, publish
+from bench.results_file import parse_runs, publish, table
 from local import template as tpl
 from local.stack import LocalStack
 from tests.support.calls import Calls, counting
@@ -307,18 +307,6 @@ def table_items() -> int:
 
 
 # ---------------------------------------------------------------- report
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Left-aligned first column, then right-aligned ones; each column as wide as its widest cell."""
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join((first, *rest)).rstrip()
-
-    return [line(header), line(tuple("-" * width for width in widths)), *(line(row) for row in rows)]
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
