@@ -625,10 +625,7 @@ def commit(
     try:
         _dynamodb().transact_write_items(TransactItems=items)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = exc.response.get("CancellationReasons", [])
-        counter_reason = reasons[0] if reasons else {}
+        counter_reason = _first_cancellation_reason(exc)
         if counter_reason.get("Code") == "ConditionalCheckFailed" and _counter_of(counter_reason.get("Item")).refuses(
             token_issued_at
         ):
@@ -805,15 +802,21 @@ def _counter_check(user_id: str, token_issued_at: int) -> Item:
     }
 
 
+def _first_cancellation_reason(exc: ClientError) -> dict[str, Any]:
+    """Why a cancelled transaction's first action (the user's counter) failed, `{}` when DynamoDB
+    gave no reasons; any error but a cancelled transaction is raised again."""
+    if exc.response["Error"]["Code"] != "TransactionCanceledException":
+        raise exc
+    reasons: list[dict[str, Any]] = exc.response.get("CancellationReasons", [])  # type: ignore[assignment]
+    return reasons[0] if reasons else {}
+
+
 def _transact_refusable(items: list[Any]) -> None:
     """A transaction whose first item is a `_counter_check`: WriteRefused when that check fails."""
     try:
         _dynamodb().transact_write_items(TransactItems=items)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = exc.response.get("CancellationReasons", [])
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+        if _first_cancellation_reason(exc).get("Code") == "ConditionalCheckFailed":
             raise WriteRefused from None
         raise
 
